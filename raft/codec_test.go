@@ -109,12 +109,12 @@ func TestCodec_RejectsDamage(t *testing.T) {
 	m := Message{Type: MsgApp, From: 1, To: 2, Term: 3, Entries: []Entry{{Term: 3, Index: 4, Data: []byte("hello")}}}
 	b, _ := m.AppendBinary(nil)
 	cases := map[string][]byte{
-		"empty":          nil,
+		"empty":           nil,
 		"unknown version": append([]byte{99}, b[1:]...),
-		"truncated":      b[:len(b)-2],
-		"trailing bytes": append(bytes.Clone(b), 0),
-		"unknown type":   append([]byte{codecVersion, byte(numMessageTypes)}, b[2:]...),
-		"huge count":     {codecVersion, byte(MsgApp), 1, 2, 3, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f},
+		"truncated":       b[:len(b)-2],
+		"trailing bytes":  append(bytes.Clone(b), 0),
+		"unknown type":    append([]byte{codecVersion, byte(numMessageTypes)}, b[2:]...),
+		"huge count":      {codecVersion, byte(MsgApp), 1, 2, 3, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f},
 	}
 	for name, in := range cases {
 		var got Message
