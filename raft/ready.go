@@ -50,10 +50,3 @@ type Ready struct {
 	// recomputed.)
 	MustSync bool
 }
-
-// containsUpdates reports whether rd asks the caller to do anything.
-func (rd *Ready) containsUpdates() bool {
-	return rd.SoftState != nil || !rd.HardState.IsEmpty() || !rd.Snapshot.IsEmpty() ||
-		len(rd.Entries) > 0 || len(rd.CommittedEntries) > 0 || len(rd.Messages) > 0 ||
-		len(rd.MessagesAfterPersist) > 0 || len(rd.ReadStates) > 0
-}

@@ -1,0 +1,176 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+)
+
+// FaultKind names one kind of thing that can go wrong.
+type FaultKind uint8
+
+const (
+	// FaultPartition splits the nodes into groups that cannot reach each other.
+	FaultPartition FaultKind = iota
+	// FaultOneWay stops messages from one node to another, but not back.
+	FaultOneWay
+	// FaultIsolateLeader cuts off whoever leads at that moment.
+	FaultIsolateLeader
+	// FaultBridge splits the nodes in two halves with one node reaching both.
+	FaultBridge
+	// FaultHeal restores every link.
+	FaultHeal
+	// FaultCrash stops a node; a write in flight may be lost or torn.
+	FaultCrash
+	// FaultRestart brings a crashed node back from its durable state.
+	FaultRestart
+	// FaultCompact makes a node snapshot its state and compact its log.
+	FaultCompact
+)
+
+var faultNames = [...]string{
+	FaultPartition: "partition", FaultOneWay: "one-way", FaultIsolateLeader: "isolate-leader",
+	FaultBridge: "bridge", FaultHeal: "heal", FaultCrash: "crash", FaultRestart: "restart",
+	FaultCompact: "compact",
+}
+
+func (k FaultKind) String() string {
+	if int(k) < len(faultNames) {
+		return faultNames[k]
+	}
+	return fmt.Sprintf("FaultKind(%d)", uint8(k))
+}
+
+// Fault is one scheduled fault. Nodes are numbered from 0.
+type Fault struct {
+	At     Time
+	Kind   FaultKind
+	Node   int     // crash, restart, compact, bridge (the bridging node)
+	From   int     // one-way
+	To     int     // one-way
+	Groups [][]int // partition
+}
+
+func (f Fault) String() string {
+	switch f.Kind {
+	case FaultPartition:
+		var parts []string
+		for _, g := range f.Groups {
+			parts = append(parts, fmt.Sprint(nodeNames(g)))
+		}
+		return "partition " + strings.Join(parts, " | ")
+	case FaultOneWay:
+		return fmt.Sprintf("one-way cut n%d -> n%d", f.From+1, f.To+1)
+	case FaultBridge:
+		return fmt.Sprintf("bridge through n%d", f.Node+1)
+	case FaultCrash, FaultRestart, FaultCompact:
+		return fmt.Sprintf("%s n%d", f.Kind, f.Node+1)
+	}
+	return f.Kind.String()
+}
+
+func nodeNames(idx []int) []string {
+	out := make([]string, len(idx))
+	for i, n := range idx {
+		out[i] = fmt.Sprintf("n%d", n+1)
+	}
+	return out
+}
+
+// FaultSet says which faults a run may inject.
+type FaultSet struct {
+	Drop      bool // lose messages
+	Delay     bool // delay messages by varying amounts, which also reorders them
+	Duplicate bool // deliver some messages twice
+	Partition bool // partitions of every shape, and healing them
+	Crash     bool // crash and restart nodes, tearing writes in flight
+	Compact   bool // compact logs, so lagging nodes need snapshots
+	SlowDisk  bool // fsyncs that take long, sometimes very long
+}
+
+// AllFaults enables everything.
+var AllFaults = FaultSet{Drop: true, Delay: true, Duplicate: true, Partition: true, Crash: true, Compact: true, SlowDisk: true}
+
+// ParseFaults reads "all", "none", or a comma list of
+// drop,delay,dup,partition,crash,compact,slowdisk.
+func ParseFaults(s string) (FaultSet, error) {
+	var fs FaultSet
+	for _, name := range strings.Split(s, ",") {
+		switch strings.TrimSpace(name) {
+		case "all":
+			fs = AllFaults
+		case "none", "":
+		case "drop":
+			fs.Drop = true
+		case "delay":
+			fs.Delay = true
+		case "dup":
+			fs.Duplicate = true
+		case "partition":
+			fs.Partition = true
+		case "crash":
+			fs.Crash = true
+		case "compact":
+			fs.Compact = true
+		case "slowdisk":
+			fs.SlowDisk = true
+		default:
+			return FaultSet{}, fmt.Errorf("unknown fault %q (want all, none, or a list of drop,delay,dup,partition,crash,compact,slowdisk)", name)
+		}
+	}
+	return fs, nil
+}
+
+// GenerateSchedule draws a random fault schedule over [0, until) from rng:
+// partitions and crashes come in episodes that end (heal, restart) before
+// the next one of their kind starts, so a run alternates trouble and calm.
+func GenerateSchedule(rng *rand.Rand, nodes int, until Time, fs FaultSet) []Fault {
+	var out []Fault
+	between := func(lo, hi Time) Time { return lo + Time(rng.Int64N(int64(hi-lo))) }
+	if fs.Partition {
+		for t := between(0, 3*Second); t < until; {
+			end := min(t+between(500*Millisecond, 6*Second), until)
+			out = append(out, randomPartition(rng, nodes, t))
+			out = append(out, Fault{At: end, Kind: FaultHeal})
+			t = end + between(200*Millisecond, 5*Second)
+		}
+	}
+	if fs.Crash {
+		for t := between(0, 4*Second); t < until; {
+			n := rng.IntN(nodes)
+			end := min(t+between(10*Millisecond, 5*Second), until)
+			out = append(out, Fault{At: t, Kind: FaultCrash, Node: n}, Fault{At: end, Kind: FaultRestart, Node: n})
+			t = end + between(100*Millisecond, 4*Second)
+		}
+	}
+	if fs.Compact {
+		for t := between(0, 2*Second); t < until; t += between(100*Millisecond, 3*Second) {
+			out = append(out, Fault{At: t, Kind: FaultCompact, Node: rng.IntN(nodes)})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Fault) int { return int(a.At - b.At) })
+	return out
+}
+
+func randomPartition(rng *rand.Rand, nodes int, at Time) Fault {
+	switch rng.IntN(4) {
+	case 0:
+		return Fault{At: at, Kind: FaultIsolateLeader}
+	case 1:
+		from := rng.IntN(nodes)
+		to := (from + 1 + rng.IntN(nodes-1)) % nodes
+		return Fault{At: at, Kind: FaultOneWay, From: from, To: to}
+	case 2:
+		if nodes >= 3 {
+			return Fault{At: at, Kind: FaultBridge, Node: rng.IntN(nodes)}
+		}
+	}
+	// A random split into two non-empty groups (majority/minority flips).
+	perm := rng.Perm(nodes)
+	cut := 1 + rng.IntN(nodes-1)
+	a, b := slices.Clone(perm[:cut]), slices.Clone(perm[cut:])
+	slices.Sort(a)
+	slices.Sort(b)
+	return Fault{At: at, Kind: FaultPartition, Groups: [][]int{a, b}}
+}
