@@ -86,7 +86,7 @@ type raftSim struct {
 	proposed map[string]proposal
 	reads    map[string]*readReq
 	// probes are proposals made after healing; one must commit everywhere.
-	probes   []string
+	probes []string
 	digest uint64
 }
 
