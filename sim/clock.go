@@ -47,7 +47,8 @@ const (
 	evRead
 	evFault
 	evReport // tell a sender whether its snapshot arrived
-	evSample // periodic trace line
+	evSample     // periodic trace line
+	evMembership // the membership driver's next step
 )
 
 type eventQueue struct {

@@ -87,13 +87,16 @@ type FaultSet struct {
 	Crash     bool // crash and restart nodes, tearing writes in flight
 	Compact   bool // compact logs, so lagging nodes need snapshots
 	SlowDisk  bool // fsyncs that take long, sometimes very long
+	// Membership removes members (the leader too) and adds them back as
+	// new learners that are then promoted, one change at a time.
+	Membership bool
 }
 
 // AllFaults enables everything.
-var AllFaults = FaultSet{Drop: true, Delay: true, Duplicate: true, Partition: true, Crash: true, Compact: true, SlowDisk: true}
+var AllFaults = FaultSet{Drop: true, Delay: true, Duplicate: true, Partition: true, Crash: true, Compact: true, SlowDisk: true, Membership: true}
 
 // ParseFaults reads "all", "none", or a comma list of
-// drop,delay,dup,partition,crash,compact,slowdisk.
+// drop,delay,dup,partition,crash,compact,slowdisk,member.
 func ParseFaults(s string) (FaultSet, error) {
 	var fs FaultSet
 	for _, name := range strings.Split(s, ",") {
@@ -115,6 +118,8 @@ func ParseFaults(s string) (FaultSet, error) {
 			fs.Compact = true
 		case "slowdisk":
 			fs.SlowDisk = true
+		case "member":
+			fs.Membership = true
 		default:
 			return FaultSet{}, fmt.Errorf("unknown fault %q (want all, none, or a list of drop,delay,dup,partition,crash,compact,slowdisk)", name)
 		}

@@ -88,6 +88,7 @@ type raftSim struct {
 	// probes are proposals made after healing; one must commit everywhere.
 	probes []string
 	digest uint64
+	member membershipDriver
 }
 
 type proposal struct {
@@ -153,6 +154,9 @@ func RunRaft(cfg RaftConfig) RaftResult {
 	s.queue.schedule(event{at: s.jitter(cfg.ProposalEvery), kind: evPropose})
 	s.queue.schedule(event{at: s.jitter(cfg.ReadEvery), kind: evRead})
 	s.queue.schedule(event{at: Second, kind: evSample})
+	if cfg.Faults.Membership {
+		s.queue.schedule(event{at: 2 * Second, kind: evMembership})
+	}
 	for s.queue.Len() > 0 && s.check.violation == "" {
 		e := s.queue.next()
 		if e.at > cfg.Duration {
@@ -296,14 +300,17 @@ func (s *raftSim) dispatch(e event) {
 		}
 	case evReport:
 		m := s.msgs[e.msgIndex]
-		from := s.nodes[m.From-1]
-		if from.up && from.incarnation == e.incarnation {
+		from := s.nodeByID(m.From)
+		if from != nil && from.up && from.incarnation == e.incarnation {
 			from.node.ReportSnapshot(m.To, e.node == 1)
 			s.pump(from)
 		}
 	case evSample:
 		s.sample()
 		s.queue.schedule(event{at: s.now + Second, kind: evSample})
+	case evMembership:
+		s.membershipStep()
+		s.queue.schedule(event{at: s.jitter(700 * Millisecond), kind: evMembership})
 	}
 }
 
@@ -471,13 +478,13 @@ func (s *raftSim) sendAll(from *simNode, msgs []raft.Message) {
 		if m.Type == raft.MsgVoteResp && !m.Reject {
 			s.check.observeGrant(m.From, m.To, m.Term)
 		}
-		to := int(m.To) - 1
-		if to < 0 || to >= len(s.nodes) {
+		to := s.nodeByID(m.To)
+		if to == nil {
 			continue
 		}
 		s.msgs = append(s.msgs, m)
 		idx := len(s.msgs) - 1
-		copies, delays := s.net.fate(s.rng, from.idx, to)
+		copies, delays := s.net.fate(s.rng, from.idx, to.idx)
 		if copies == 0 {
 			s.res.Stats.Dropped++
 		}
@@ -498,9 +505,9 @@ func (s *raftSim) sendAll(from *simNode, msgs []raft.Message) {
 }
 
 func (s *raftSim) deliver(m raft.Message) {
-	n := s.nodes[m.To-1]
-	if !n.up {
-		return
+	n := s.nodeByID(m.To)
+	if n == nil || !n.up {
+		return // the node is down, or that ID was removed from the cluster
 	}
 	if err := n.node.Step(m); err != nil {
 		if errors.Is(err, raft.ErrProposalDropped) {
@@ -581,6 +588,17 @@ func (s *raftSim) serveReads(n *simNode) {
 		kept = append(kept, ctx)
 	}
 	n.waitingRead = kept
+}
+
+// nodeByID finds the node currently holding id (IDs are never reused: a
+// node that rejoins after removal does so under a new ID, as in etcd).
+func (s *raftSim) nodeByID(id uint64) *simNode {
+	for _, n := range s.nodes {
+		if n.id == id {
+			return n
+		}
+	}
+	return nil
 }
 
 func (s *raftSim) leaderIndex() int {
@@ -704,7 +722,11 @@ func (s *raftSim) checkLiveness() {
 		return
 	}
 	applied := s.nodes[lead].applied
+	conf := s.nodes[lead].node.Status().Config
 	for _, n := range s.nodes {
+		if !slices.Contains(conf.Voters, n.id) && !slices.Contains(conf.Learners, n.id) {
+			continue // removed, and not (yet) added back
+		}
 		if n.applied+uint64(s.cfg.Nodes*4) < applied {
 			s.check.fail("liveness: n%d applied only %d, leader n%d applied %d, %s after healing",
 				n.id, n.applied, lead+1, applied, s.cfg.HealBefore)

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -92,4 +93,33 @@ func BenchmarkRaftSim5Nodes60s(b *testing.B) {
 		}
 	}
 	b.ReportMetric(60*float64(b.N)/b.Elapsed().Seconds(), "sim-s/wall-s")
+}
+
+// The membership driver really replaces members (the leader among them)
+// while the run goes on, and every check still holds.
+func TestRaftSim_MembershipChangesUnderFaults(t *testing.T) {
+	promoted, leaderRemoved := 0, false
+	for seed := uint64(1); seed <= 10; seed++ {
+		cfg := DefaultRaftConfig(seed)
+		cfg.Trace = 1
+		res := RunRaft(cfg)
+		if !res.Passed() {
+			t.Fatalf("seed %d: %s", seed, res.Violation)
+		}
+		lead := ""
+		for _, line := range res.Trace {
+			if i := strings.Index(line, " became leader"); i > 0 {
+				lead = strings.Fields(line)[1]
+			}
+			if strings.Contains(line, "membership: removing "+lead) && lead != "" {
+				leaderRemoved = true
+			}
+			if strings.Contains(line, "is a voter") {
+				promoted++
+			}
+		}
+	}
+	if promoted == 0 || !leaderRemoved {
+		t.Fatalf("membership driver inactive: %d promotions, leader removed: %v", promoted, leaderRemoved)
+	}
 }
