@@ -46,7 +46,7 @@ const (
 	evPropose
 	evRead
 	evFault
-	evReport // tell a sender whether its snapshot arrived
+	evReport     // tell a sender whether its snapshot arrived
 	evSample     // periodic trace line
 	evMembership // the membership driver's next step
 )
