@@ -37,7 +37,13 @@ func onDisks(t *testing.T, test func(t *testing.T, d disk)) {
 	}
 }
 
-func must(t testing.TB, err error) {
+// fataler is what must needs: *testing.T and *rapid.T both have it.
+type fataler interface {
+	Helper()
+	Fatal(args ...any)
+}
+
+func must(t fataler, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +169,7 @@ func truncate(t testing.TB, fsys vfs.FS, path string, size int64) {
 	must(t, f.Close())
 }
 
-func segmentNames(t testing.TB, fsys vfs.FS, dir string) []string {
+func segmentNames(t fataler, fsys vfs.FS, dir string) []string {
 	t.Helper()
 	segs, err := listSegments(fsys, dir)
 	must(t, err)

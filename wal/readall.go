@@ -104,22 +104,18 @@ func (rp *replay) entries(seg segment, r *record) error {
 		return rp.corrupt(seg, r, "%v", err)
 	}
 	batch := rp.ents[start:]
-	first := batch[0].Index
+	first, last := batch[0].Index, batch[len(batch)-1].Index
 	next := rp.from.Index + uint64(start) + 1
 	if first > next {
 		return rp.corrupt(seg, r, "entries jump from index %d to %d (replaying from an older snapshot than the WAL's newest?)", next-1, first)
 	}
-	// Entries at or below the snapshot are already in it.
-	skip := 0
+	// The batch replaces the log from its first index on — even when that
+	// index is at or below the snapshot: the entries kept so far were
+	// overwritten too. Entries at or below the snapshot are in it already.
+	skip, at := 0, 0
 	if first <= rp.from.Index {
 		skip = int(min(rp.from.Index+1-first, uint64(len(batch))))
-	}
-	if skip == len(batch) {
-		rp.ents = rp.ents[:start]
-		return nil
-	}
-	at := 0
-	if first > rp.from.Index {
+	} else {
 		at = int(first - rp.from.Index - 1)
 	}
 	n := copy(rp.ents[at:], batch[skip:])
@@ -128,7 +124,7 @@ func (rp *replay) entries(seg segment, r *record) error {
 	for i := at; i < len(rp.ents); i++ {
 		rp.ents[i].Data = rp.slab.copy(rp.ents[i].Data)
 	}
-	rp.last = rp.ents[len(rp.ents)-1].Index
+	rp.last = max(last, rp.from.Index)
 	return nil
 }
 
