@@ -49,6 +49,7 @@ func (w *WAL) ReadAll() (Metadata, raft.HardState, []raft.Entry, error) {
 	w.md, w.hs = end.md, rp.hs
 	w.tail, w.off, w.crc = end.tail, end.off, end.crc
 	w.lastIndex = rp.last
+	w.startPipeline()
 	return end.md, rp.hs, rp.ents, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/raftkv/raftkv/internal/vfs"
 	"github.com/raftkv/raftkv/raft"
 )
 
@@ -183,8 +184,7 @@ func (w *WAL) cut() error {
 // or not at all.
 func (w *WAL) startSegment(s segment) error {
 	path := filepath.Join(w.dir, s.name())
-	tmp := path + ".tmp"
-	f, err := w.fs.Create(tmp)
+	f, tmp, err := w.segmentFile(path)
 	if err != nil {
 		return err
 	}
@@ -194,10 +194,7 @@ func (w *WAL) startSegment(s segment) error {
 		b, crc = appendRecord(b, crc, RecordHardState, func(b []byte) []byte { return appendHardState(b, &w.hs) })
 	}
 	w.buf = b
-	err = f.Preallocate(w.opts.segmentSize)
-	if err == nil {
-		_, err = f.WriteAt(b, 0)
-	}
+	_, err = f.WriteAt(b, 0)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -214,4 +211,27 @@ func (w *WAL) startSegment(s segment) error {
 	w.tail, w.off, w.crc, w.dirty = f, int64(len(b)), crc, false
 	w.segs = append(w.segs, s)
 	return nil
+}
+
+// segmentFile returns a preallocated file for a new segment and its
+// temporary name: the pipeline's, or a new one.
+func (w *WAL) segmentFile(path string) (vfs.File, string, error) {
+	if w.pipe != nil {
+		return w.pipe.next()
+	}
+	tmp := path + ".tmp"
+	if w.opts.pipeline {
+		// Create, before the pipeline runs: prepare this one in place.
+		f, err := prepareFile(w.fs, tmp, w.opts.segmentSize)
+		return f, tmp, err
+	}
+	f, err := w.fs.Create(tmp)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := f.Preallocate(w.opts.segmentSize); err != nil {
+		f.Close()
+		return nil, "", err
+	}
+	return f, tmp, nil
 }

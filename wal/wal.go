@@ -20,6 +20,7 @@ type Option func(*options)
 
 type options struct {
 	segmentSize int64
+	pipeline    bool
 }
 
 // WithSegmentSize sets the size a segment is preallocated to; a new segment
@@ -50,6 +51,8 @@ type WAL struct {
 	from      Snapshot
 	replaying bool
 	start     int // position in segs of the first segment to replay
+
+	pipe *pipeline // prepares the next segment; nil unless WithSegmentPipeline
 
 	segs []segment // live segments, oldest first; the last is the tail
 	tail vfs.File
@@ -121,6 +124,7 @@ func Create(fsys vfs.FS, dir string, md Metadata, opts ...Option) (*WAL, error) 
 		w.lock.Close()
 		return nil, fmt.Errorf("wal: create %s: %w", dir, err)
 	}
+	w.startPipeline()
 	return w, nil
 }
 
@@ -249,7 +253,17 @@ func (w *WAL) Close() error {
 	return err
 }
 
+func (w *WAL) startPipeline() {
+	if w.opts.pipeline {
+		w.pipe = startPipeline(w.fs, w.dir, w.opts.segmentSize)
+	}
+}
+
 func (w *WAL) closeTail() {
+	if w.pipe != nil {
+		w.pipe.close()
+		w.pipe = nil
+	}
 	if w.tail != nil {
 		w.tail.Close()
 		w.tail = nil

@@ -304,3 +304,33 @@ func TestLargeBatchSplitsIntoRecords(t *testing.T) {
 		t.Fatal("replay differs")
 	}
 }
+
+// TestSegmentPipeline: with segments prepared in the background, cuts use
+// them, and nothing prepared is left behind as a segment.
+func TestSegmentPipeline(t *testing.T) {
+	fsys, dir := vfs.OS(), filepath.Join(t.TempDir(), "wal")
+	opts := []Option{WithSegmentSize(4096), WithSegmentPipeline()}
+	w, err := Create(fsys, dir, testMD, opts...)
+	must(t, err)
+	var want []raft.Entry
+	for i := uint64(1); i <= 40; i++ {
+		e := bigEnts(i, i, 1, 500)
+		want = append(want, e...)
+		must(t, w.Save(raft.HardState{Term: 1, Commit: i}, e, true))
+	}
+	must(t, w.Close())
+	if n := len(segmentNames(t, fsys, dir)); n < 4 {
+		t.Fatalf("only %d segments", n)
+	}
+	w, _, got := reopen(t, fsys, dir, Snapshot{}, opts...)
+	if diff := diffEntries(got, want); diff != "" {
+		t.Fatal(diff)
+	}
+	must(t, w.Save(raft.HardState{}, bigEnts(41, 60, 1, 500), true))
+	must(t, w.Close())
+	w, _, got = reopen(t, fsys, dir, Snapshot{})
+	must(t, w.Close())
+	if len(got) != 60 {
+		t.Fatalf("replayed %d entries", len(got))
+	}
+}
