@@ -3,6 +3,7 @@ package wal
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/raftkv/raftkv/raft"
 )
@@ -99,6 +100,11 @@ func (rp *replay) visit(seg segment, r *record) error {
 // the batch goes; everything from there on is replaced.
 func (rp *replay) entries(seg segment, r *record) error {
 	start := len(rp.ents)
+	if start == cap(rp.ents) {
+		// Double, rather than append's 1.25x for large slices: a million
+		// entries then cost two copies of the slice, not five.
+		rp.ents = slices.Grow(rp.ents, max(start, 64))
+	}
 	var err error
 	if rp.ents, err = decodeEntries(rp.ents, r.payload); err != nil {
 		rp.ents = rp.ents[:start]

@@ -74,9 +74,13 @@ func (lr *logReader) segment(f vfs.File, seg segment, path string, last, chained
 	sc := newScanner(f, path, size, last, *buf)
 	defer func() { *buf = sc.buf }()
 	end := logEnd{seg: seg, path: path, size: size, md: prev.md}
+	// Declared once: visit takes &r, which would otherwise put a new record
+	// on the heap for every record read.
+	var r record
+	var torn *tornTail
 	for n := 0; ; n++ {
-		r, err := sc.next()
-		var torn *tornTail
+		var err error
+		r, err = sc.next()
 		switch {
 		case err == io.EOF:
 		case errors.As(err, &torn):
