@@ -10,7 +10,6 @@ import (
 	"github.com/raftkv/raftkv/raft"
 )
 
-
 // Purge removes all but the newest keep snapshot files (DefaultKeep is the
 // usual choice), and leftover temporary files of interrupted saves. Keep
 // more than one: the newest file may be one whose WAL marker a crash lost,
