@@ -83,6 +83,8 @@ type End struct {
 // Walk calls fn for every record of the WAL in dir, oldest first, without
 // locking or changing anything: it is what raftkv-dump shows. It stops at
 // the first error from fn or the first damage it finds (a *CorruptError).
+// Segments below a gap in the sequence (left by an interrupted
+// ReleaseBefore) are not shown.
 func Walk(fsys vfs.FS, dir string, fn func(Record) error) (End, error) {
 	segs, err := listSegments(fsys, dir)
 	if err != nil {
@@ -91,11 +93,8 @@ func Walk(fsys vfs.FS, dir string, fn func(Record) error) (End, error) {
 	if len(segs) == 0 {
 		return End{}, fmt.Errorf("wal: %s: %w", dir, ErrNotFound)
 	}
-	if err := checkSequence(dir, segs); err != nil {
-		return End{}, err
-	}
 	var scratch []raft.Entry
-	lr := logReader{fs: fsys, dir: dir, segs: segs, visit: func(seg segment, r *record) error {
+	lr := logReader{fs: fsys, dir: dir, segs: contiguousSuffix(segs), visit: func(seg segment, r *record) error {
 		rec := Record{Segment: seg.name(), Offset: r.off, Size: r.size, Type: r.typ, CRC: r.crc}
 		var err error
 		switch r.typ {

@@ -140,7 +140,8 @@ func (rp *replay) corrupt(seg segment, r *record, format string, args ...any) er
 }
 
 // slab packs small byte slices into large shared blocks: replaying a million
-// entries costs a few allocations instead of a million.
+// entries costs a few allocations instead of a million. Blocks start small
+// and double up to slabSize, so that replaying a short log stays cheap.
 type slab struct{ block []byte }
 
 const slabSize = 1 << 20
@@ -153,7 +154,7 @@ func (s *slab) copy(p []byte) []byte {
 		return append([]byte(nil), p...)
 	}
 	if cap(s.block)-len(s.block) < len(p) {
-		s.block = make([]byte, 0, slabSize)
+		s.block = make([]byte, 0, min(slabSize, max(4<<10, 2*cap(s.block), len(p))))
 	}
 	n := len(s.block)
 	s.block = append(s.block, p...)

@@ -59,7 +59,10 @@ func (s *scanner) fill(n int) error {
 		s.hi = copy(s.buf, s.buf[s.lo:s.hi])
 		s.lo = 0
 		if n > len(s.buf) {
-			s.buf = append(s.buf[:s.hi], make([]byte, max(n, readChunk)-s.hi)...)
+			// A chunk, or the whole file if smaller (tests and the simulator
+			// use small segments and replay them thousands of times).
+			size := max(n, int(min(readChunk, s.size)))
+			s.buf = append(s.buf[:s.hi], make([]byte, size-s.hi)...)
 		}
 	}
 	// Read as much as fits, to make fewer system calls.
@@ -117,10 +120,11 @@ func leUint32(b []byte) uint32 {
 // damage.
 func (s *scanner) zeroTail() error {
 	for off := s.pos; off < s.size; {
-		if len(s.buf) < readChunk {
-			s.buf = make([]byte, readChunk)
+		want := int(min(readChunk, s.size-off))
+		if len(s.buf) < want {
+			s.buf = make([]byte, want)
 		}
-		chunk := s.buf[:min(int64(len(s.buf)), s.size-off)]
+		chunk := s.buf[:want]
 		n, err := s.f.ReadAt(chunk, off)
 		if n < len(chunk) {
 			if err == nil || err == io.EOF {
