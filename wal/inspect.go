@@ -125,3 +125,19 @@ func Walk(fsys vfs.FS, dir string, fn func(Record) error) (End, error) {
 	}
 	return out, nil
 }
+
+// Knows returns a filter accepting exactly the given markers, for
+// snapshot.Snapshotter.LoadNewest:
+//
+//	markers, err := wal.ValidSnapshots(fs, walDir)
+//	snap, err := snapshotter.LoadNewest(wal.Knows(markers))
+func Knows(markers []Snapshot) func(index, term uint64) bool {
+	return func(index, term uint64) bool {
+		for _, m := range markers {
+			if m.Index == index && m.Term == term {
+				return true
+			}
+		}
+		return false
+	}
+}

@@ -42,9 +42,10 @@ func startPipeline(fsys vfs.FS, dir string, size int64) *pipeline {
 
 func (p *pipeline) run(fsys vfs.FS, dir string, size int64) {
 	defer close(p.done)
+	zeros := make([]byte, min(size, 1<<20))
 	for i := 0; ; i++ {
 		path := filepath.Join(dir, fmt.Sprintf("prepared-%d%s.tmp", i, segmentExt))
-		f, err := prepareFile(fsys, path, size)
+		f, err := prepareFile(fsys, path, size, zeros)
 		select {
 		case p.ready <- prepared{f: f, path: path, err: err}:
 			if err != nil {
@@ -71,15 +72,15 @@ func (p *pipeline) close() {
 	<-p.done
 }
 
-// prepareFile creates path, reserves size bytes, fills them with zeros and
-// syncs: appends into it then never allocate.
-func prepareFile(fsys vfs.FS, path string, size int64) (vfs.File, error) {
+// prepareFile creates path, reserves size bytes, fills them with zeros
+// (from the zero-filled buffer given) and syncs: appends into it then never
+// allocate.
+func prepareFile(fsys vfs.FS, path string, size int64, zeros []byte) (vfs.File, error) {
 	f, err := fsys.Create(path)
 	if err != nil {
 		return nil, err
 	}
 	err = f.Preallocate(size)
-	zeros := make([]byte, min(size, 1<<20))
 	for off := int64(0); err == nil && off < size; off += int64(len(zeros)) {
 		_, err = f.WriteAt(zeros[:min(int64(len(zeros)), size-off)], off)
 	}

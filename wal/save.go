@@ -222,7 +222,7 @@ func (w *WAL) segmentFile(path string) (vfs.File, string, error) {
 	tmp := path + ".tmp"
 	if w.opts.pipeline {
 		// Create, before the pipeline runs: prepare this one in place.
-		f, err := prepareFile(w.fs, tmp, w.opts.segmentSize)
+		f, err := prepareFile(w.fs, tmp, w.opts.segmentSize, make([]byte, min(w.opts.segmentSize, 1<<20)))
 		return f, tmp, err
 	}
 	f, err := w.fs.Create(tmp)

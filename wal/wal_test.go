@@ -375,3 +375,10 @@ func TestInterruptedReleaseLeavesHarmlessGap(t *testing.T) {
 		}
 	})
 }
+
+func TestKnows(t *testing.T) {
+	k := Knows([]Snapshot{{Index: 5, Term: 1}, {Index: 9, Term: 2}})
+	if !k(5, 1) || !k(9, 2) || k(9, 1) || k(7, 1) {
+		t.Fatal("Knows accepts the wrong markers")
+	}
+}
