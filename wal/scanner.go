@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -92,7 +93,7 @@ func (s *scanner) next() (record, error) {
 		return record{}, s.zeroTail()
 	}
 	if s.hi-s.lo >= headerSize {
-		n := int(min(uint32(maxPayload), leUint32(s.buf[s.lo:])))
+		n := int(min(uint32(maxPayload), binary.LittleEndian.Uint32(s.buf[s.lo:])))
 		if err := s.fill(frameSize(n)); err != nil {
 			return record{}, err
 		}
@@ -106,10 +107,6 @@ func (s *scanner) next() (record, error) {
 	s.pos += int64(r.size)
 	s.crc = r.crc
 	return r, nil
-}
-
-func leUint32(b []byte) uint32 {
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
 
 // zeroTail handles a zeroed header. In a segment still being written that is
@@ -181,7 +178,7 @@ func (s *scanner) bad(err error) error {
 		return &tornTail{Offset: s.pos, Reason: err}
 	}
 	// The padding is left out: it is zero in every record, torn or not.
-	n := int(min(uint32(maxPayload), leUint32(s.buf[s.lo:])))
+	n := int(min(uint32(maxPayload), binary.LittleEndian.Uint32(s.buf[s.lo:])))
 	span := s.buf[s.lo:min(s.hi, s.lo+headerSize+n)]
 	if hasZeroSector(span, s.pos) {
 		return &tornTail{Offset: s.pos, Reason: fmt.Errorf("%w, and a sector it spans is all zeros", err)}
