@@ -34,7 +34,10 @@ func rangeReq(t testing.TB, s *Store, r *RangeRequest) *RangeResponse {
 }
 
 // want compares got with want and reports the difference.
-func want(t testing.TB, what string, got, want any) {
+func want(t interface {
+	Helper()
+	Errorf(string, ...any)
+}, what string, got, want any) {
 	t.Helper()
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("%s: mismatch (-want +got):\n%s", what, d)

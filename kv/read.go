@@ -34,7 +34,9 @@ func (s *Store) rangeAt(r *RangeRequest, cur int64) (*RangeResponse, error) {
 	}
 
 	// Sorting and filtering need every match; otherwise fetch one more than
-	// the limit, to learn whether there is more.
+	// the limit, to learn whether there is more. (As in etcd, a sort target
+	// without a sort order does not count as sorting here: such a request
+	// sorts only the first limit+1 keys.)
 	limit := r.Limit
 	if r.SortOrder != SortNone || r.MinModRevision != 0 || r.MaxModRevision != 0 ||
 		r.MinCreateRevision != 0 || r.MaxCreateRevision != 0 {
@@ -53,7 +55,9 @@ func (s *Store) rangeAt(r *RangeRequest, cur int64) (*RangeResponse, error) {
 		return true
 	})
 
-	resp.Kvs = filterKVs(resp.Kvs, r)
+	if resp.Kvs = filterKVs(resp.Kvs, r); len(resp.Kvs) == 0 {
+		resp.Kvs = nil // an empty answer has no list at all, as in etcd
+	}
 	sortKVs(resp.Kvs, r.SortOrder, r.SortTarget)
 	if r.Limit > 0 && int64(len(resp.Kvs)) > r.Limit {
 		resp.Kvs = resp.Kvs[:r.Limit]
