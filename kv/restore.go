@@ -137,7 +137,27 @@ func (d *snapReader) key(st *state, prevKey []byte) *keyIndex {
 		}
 		ki.versions = append(ki.versions, v)
 	}
+	if d.err == nil && !compacted(ki.versions, st.compactRev) {
+		d.fail("key %q keeps history older than the compaction at %d", ki.key, st.compactRev)
+	}
 	return ki
+}
+
+// compacted checks what keyIndex.compact guarantees: at most one version is
+// older than the compaction, the key's state then, which is no tombstone and
+// is only kept if nothing was written at the compaction revision itself.
+func compacted(vs []version, compactRev int64) bool {
+	old := 0
+	for old < len(vs) && vs[old].mod < compactRev {
+		old++
+	}
+	switch old {
+	case 0:
+		return true
+	case 1:
+		return !vs[0].tombstone() && (len(vs) == 1 || vs[1].mod != compactRev)
+	}
+	return false
 }
 
 // validVersion checks one version against the one before it (nil if none).
@@ -148,10 +168,18 @@ func validVersion(v *version, sub uint64, last *version, rev int64) bool {
 	if last != nil && (v.mod < last.mod || (v.mod == last.mod && v.sub <= last.sub)) {
 		return false
 	}
-	if v.tombstone() {
+	switch {
+	case v.tombstone():
 		return v.create == 0 && v.lease == 0 && len(v.value) == 0
+	case last == nil:
+		// The oldest version kept may be the middle of a generation whose
+		// start was compacted away.
+		return v.ver > 0 && v.create >= firstWriteRev && v.create <= v.mod
+	case last.tombstone():
+		return v.ver == 1 && v.create == v.mod // a new generation
+	default:
+		return v.ver == last.ver+1 && v.create == last.create
 	}
-	return v.ver > 0 && v.create >= firstWriteRev && v.create <= v.mod
 }
 
 // rebuildLog sorts the versions written at or after first into the revision
