@@ -88,7 +88,7 @@
 //
 // Snapshot streams the whole state (all history since the last compaction,
 // leases, revisions) from a frozen copy-on-write view, so writes continue
-// while it is written; Restore reads it back, checking everything. Hash is a
+// while it is written; Restore reads it back, checking everything. Hash is the
 // CRC of the same stream: two members with equal hashes at the same applied
 // index hold the same state.
 //
@@ -104,8 +104,8 @@
 // # Concurrency
 //
 // A Store is safe for concurrent use. Apply and Restore take an exclusive
-// lock; Range, ReadTxn and Watcher.Next a shared one. Snapshot and Hash hold
-// the lock only to freeze a view, in O(1) for the keys.
+// lock; Range, ReadTxn, Hash and Watcher.Next a shared one. Snapshot holds
+// the lock only to freeze a copy-on-write view, in O(1) for the keys.
 //
 // # Where raftkv differs from etcd
 //

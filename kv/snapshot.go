@@ -33,9 +33,12 @@ var snapshotMagic = [8]byte{'R', 'K', 'V', 'S', 'N', 'A', 'P', 1}
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// frozenView is a read-only view of the store at one instant, which can be
-// read without any lock while writes continue (copy-on-write, see keyIndex.gen).
-type frozenView struct {
+// stateView is a read-only view of the replicated state. Snapshot freezes
+// one (a copy-on-write clone, read without any lock while writes continue);
+// Hash reads the live state under the read lock instead, which costs writers
+// nothing afterwards (a frozen view makes the next write to every shared node
+// and key history copy it first).
+type stateView struct {
 	index      *btree.Tree[*keyIndex]
 	rev        int64
 	compactRev int64
@@ -44,17 +47,25 @@ type frozenView struct {
 
 type leaseRecord struct{ id, ttl int64 }
 
-// freeze takes a frozen view. It holds the write lock only for an O(leases) moment.
-func (s *Store) freeze() *frozenView {
+// view returns a view of the live state; the caller holds s.mu.
+func (s *Store) view() *stateView {
+	v := &stateView{index: s.index, rev: s.rev, compactRev: s.compactRev}
+	for _, l := range s.leases {
+		v.leases = append(v.leases, leaseRecord{l.id, l.ttl})
+	}
+	slices.SortFunc(v.leases, func(a, b leaseRecord) int { return cmp.Compare(a.id, b.id) })
+	return v
+}
+
+// freeze takes a frozen view. It holds the write lock only for an O(leases)
+// moment: cloning the index is O(1).
+func (s *Store) freeze() *stateView {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f := &frozenView{index: s.index.Clone(), rev: s.rev, compactRev: s.compactRev}
+	v := s.view()
+	v.index = s.index.Clone()
 	s.gen = new(generation)
-	for _, l := range s.leases {
-		f.leases = append(f.leases, leaseRecord{l.id, l.ttl})
-	}
-	slices.SortFunc(f.leases, func(a, b leaseRecord) int { return cmp.Compare(a.id, b.id) })
-	return f
+	return v
 }
 
 // Snapshot writes the whole store to w. Writes to the store may go on while it
@@ -74,15 +85,18 @@ type HashResult struct {
 
 // Hash digests the state: two stores have the same Hash when they hold the
 // same keys, history, leases and revisions (barring CRC collisions). A
-// simulator compares members' hashes at the same applied index.
+// simulator compares members' hashes at the same applied index. It reads
+// the whole store under the read lock, so writes wait while it runs.
 func (s *Store) Hash() HashResult {
-	f := s.freeze()
-	sum, _ := f.writeTo(io.Discard) // io.Discard never fails
-	return HashResult{Hash: sum, Revision: f.rev, CompactRevision: max(f.compactRev, 0)}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	v := s.view()
+	sum, _ := v.writeTo(io.Discard) // io.Discard never fails
+	return HashResult{Hash: sum, Revision: v.rev, CompactRevision: max(v.compactRev, 0)}
 }
 
 // writeTo streams the view and returns the CRC it wrote as trailer.
-func (f *frozenView) writeTo(w io.Writer) (uint32, error) {
+func (f *stateView) writeTo(w io.Writer) (uint32, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	crc := crc32.New(castagnoli)
 	out := io.MultiWriter(bw, crc)
