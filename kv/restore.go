@@ -47,9 +47,9 @@ func readSnapshot(r io.Reader) (*state, error) {
 	d := &snapReader{r: bufio.NewReaderSize(r, 64<<10)}
 	st := &state{index: btree.New[*keyIndex](), leases: map[int64]*lease{}, gen: new(generation)}
 
-	var magic [8]byte
+	var magic [len(snapshotMagic)]byte
 	d.full(magic[:])
-	if d.err == nil && magic != snapshotMagic {
+	if d.err == nil && string(magic[:]) != snapshotMagic {
 		d.fail("not a raftkv snapshot (bad magic %q)", magic[:])
 	}
 	st.rev, st.compactRev = d.int(), d.int()
@@ -241,7 +241,7 @@ func (d *snapReader) ioFail(err error) {
 }
 
 func (d *snapReader) hashPending() {
-	d.crc = crc32.Update(d.crc, castagnoli, d.pend)
+	d.crc = crc32.Update(d.crc, castagnoli(), d.pend)
 	d.pend = d.pend[:0]
 }
 
@@ -302,7 +302,7 @@ func (d *snapReader) full(p []byte) {
 		d.ioFail(err)
 		return
 	}
-	d.crc = crc32.Update(d.crc, castagnoli, p)
+	d.crc = crc32.Update(d.crc, castagnoli(), p)
 }
 
 // bytes reads a length-prefixed byte string into fresh memory. A forged
@@ -326,7 +326,7 @@ func (d *snapReader) bytes() []byte {
 		d.ioFail(err)
 		return nil
 	}
-	d.crc = crc32.Update(d.crc, castagnoli, buf.Bytes())
+	d.crc = crc32.Update(d.crc, castagnoli(), buf.Bytes())
 	return buf.Bytes()
 }
 

@@ -29,9 +29,10 @@ import (
 // revision are exactly the revision log. Lease expiry times are local to a
 // member and not part of the state (see lease_time.go).
 
-var snapshotMagic = [8]byte{'R', 'K', 'V', 'S', 'N', 'A', 'P', 1}
+const snapshotMagic = "RKVSNAP\x01"
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+// castagnoli returns the CRC-32C table (the standard library builds it once).
+func castagnoli() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) }
 
 // stateView is a read-only view of the replicated state. Snapshot freezes
 // one (a copy-on-write clone, read without any lock while writes continue);
@@ -98,7 +99,7 @@ func (s *Store) Hash() HashResult {
 // writeTo streams the view and returns the CRC it wrote as trailer.
 func (f *stateView) writeTo(w io.Writer) (uint32, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	crc := crc32.New(castagnoli)
+	crc := crc32.New(castagnoli())
 	out := io.MultiWriter(bw, crc)
 	var e encoder
 	flush := func() error {
@@ -106,7 +107,7 @@ func (f *stateView) writeTo(w io.Writer) (uint32, error) {
 		e.b = e.b[:0]
 		return err
 	}
-	e.b = append(e.b, snapshotMagic[:]...)
+	e.b = append(e.b, snapshotMagic...)
 	e.int(f.rev)
 	e.int(f.compactRev)
 	e.count(f.index.Len())

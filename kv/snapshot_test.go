@@ -138,7 +138,7 @@ func TestRestoreRejectsDamage(t *testing.T) {
 
 // withCRC appends the trailer, so that fuzzing reaches the checks behind it.
 func withCRC(body []byte) []byte {
-	return binary.BigEndian.AppendUint32(bytes.Clone(body), crc32.Checksum(body, castagnoli))
+	return binary.BigEndian.AppendUint32(bytes.Clone(body), crc32.Checksum(body, castagnoli()))
 }
 
 // FuzzRestore feeds snapshot bodies with a valid checksum to Restore: it must

@@ -38,7 +38,7 @@ type item struct {
 
 func itemLess(a, b item) bool { return bytes.Compare(a.key, b.key) < 0 }
 
-// googleDegree is google/btree's degree (max 2*degree-1 items per node). 16
+// googleDegrees are the google/btree degrees compared (max 2*degree-1 items per node): 16
 // matches raftkv's node size; the sub-benchmarks also try google's favourite, 32.
 var googleDegrees = []int{16, 32}
 
