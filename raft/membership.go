@@ -89,7 +89,7 @@ func (r *raft) applyConfChange(cc ConfChange) {
 		cs.Voters = deleteID(cs.Voters, cc.NodeID)
 		cs.Learners = deleteID(cs.Learners, cc.NodeID)
 	}
-	r.logf("%x applied %s of %x: voters=%v learners=%v", r.id, cc.Type, cc.NodeID, cs.Voters, cs.Learners)
+	r.logf("%x applied %s of %x: voters=%x learners=%x", r.id, cc.Type, cc.NodeID, cs.Voters, cs.Learners)
 	wasLeader := r.state == StateLeader
 	r.switchToConfig(cs)
 	if !wasLeader {

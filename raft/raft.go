@@ -141,7 +141,7 @@ func newRaft(c *Config) (*raft, error) {
 		r.log.appliedTo(c.Applied)
 	}
 	r.becomeFollower(r.Term, None)
-	r.logf("%x started: term=%d commit=%d applied=%d last=%d/%d voters=%v learners=%v",
+	r.logf("%x started: term=%d commit=%d applied=%d last=%d/%d voters=%x learners=%x",
 		r.id, r.Term, r.log.committed, r.log.applied, r.log.lastIndex(), r.log.lastTerm(), r.voters, r.learners)
 	return r, nil
 }

@@ -1,0 +1,139 @@
+package server
+
+import (
+	"slices"
+	"time"
+
+	"github.com/raftkv/raftkv/kv"
+	"github.com/raftkv/raftkv/raft"
+)
+
+// The request methods below run on the member's goroutine. Each calls done
+// exactly once, also on the member's goroutine, when the request has been
+// applied (its result) or has failed (an *Error); done must not block.
+
+// Write proposes a write (put, delete, txn, compaction, lease grant or
+// revoke) and answers with its applied result.
+func (m *Member) Write(req *kv.Request, deadline time.Time, done func(Result)) {
+	// etcd checks a request before proposing it, so that a request every
+	// member would refuse never takes a slot in the log.
+	if err := m.store.Validate(req); err != nil {
+		done(Result{Err: err, Header: m.Header()})
+		return
+	}
+	if g := req.LeaseGrant; g != nil && g.ID == 0 {
+		// The proposer picks the ID so that every member applies the same one.
+		g.ID = int64(m.ids.Next() & (1<<63 - 1))
+	}
+	payload, err := req.Marshal()
+	if err != nil {
+		done(Result{Err: err, Header: m.Header()})
+		return
+	}
+	if len(payload) > m.cfg.MaxRequestBytes {
+		done(Result{Err: ErrRequestTooLarge, Header: m.Header()})
+		return
+	}
+	m.propose(kindKV, payload, deadline, done)
+}
+
+// KeepAlive renews a lease. The renewal goes through the log so that it
+// reaches the leader from any member (and every member's countdown).
+func (m *Member) KeepAlive(id int64, deadline time.Time, done func(Result)) {
+	m.propose(kindLeaseRenew, encodeLeaseID(id), deadline, done)
+}
+
+// AddMember adds a member with the given peer URLs, as a voter or a learner
+// (thesis §4.2.1: add learners, let them catch up, then promote).
+func (m *Member) AddMember(peerURLs []string, learner bool, deadline time.Time, done func(Result)) {
+	for _, u := range peerURLs {
+		if err := checkURL(u); err != nil {
+			done(Result{Err: &Error{CodeInvalidArgument, "etcdserver: " + err.Error()}})
+			return
+		}
+	}
+	for _, info := range m.cluster.list() {
+		for _, u := range info.PeerURLs {
+			if slices.Contains(peerURLs, u) {
+				done(Result{Err: ErrPeerURLExists})
+				return
+			}
+		}
+	}
+	id := MemberID(peerURLs, m.cfg.InitialClusterToken, m.env.Clock.Now().Unix())
+	for m.cluster.Removed[id] || m.cluster.Members[id] != nil {
+		id++ // never reuse an identity
+	}
+	reqID := m.ids.Next()
+	ctx := confChangeContext{RequestID: reqID, Member: MemberInfo{ID: id, PeerURLs: slices.Clone(peerURLs), IsLearner: learner}}
+	typ := raft.ConfChangeAddVoter
+	if learner {
+		typ = raft.ConfChangeAddLearner
+	}
+	m.proposeConfChange(raft.ConfChange{Type: typ, NodeID: id, Context: mustJSON(ctx)}, reqID, deadline, done)
+}
+
+// RemoveMember removes a member (the leader too: it hands over and steps down).
+func (m *Member) RemoveMember(id uint64, deadline time.Time, done func(Result)) {
+	if _, ok := m.cluster.member(id); !ok {
+		done(Result{Err: ErrMemberNotFound})
+		return
+	}
+	if m.IsLeader() && m.removalLosesQuorum(id) {
+		done(Result{Err: ErrUnhealthy})
+		return
+	}
+	reqID := m.ids.Next()
+	ctx := confChangeContext{RequestID: reqID, Member: MemberInfo{ID: id}}
+	m.proposeConfChange(raft.ConfChange{Type: raft.ConfChangeRemove, NodeID: id, Context: mustJSON(ctx)}, reqID, deadline, done)
+}
+
+// removalLosesQuorum refuses to remove a voter when the voters left that are
+// actually reachable would not make a majority (etcd's strict reconfig check).
+func (m *Member) removalLosesQuorum(id uint64) bool {
+	st := m.node.Status()
+	if !slices.Contains(st.Config.Voters, id) {
+		return false
+	}
+	voters, active := 0, 0
+	for _, v := range st.Config.Voters {
+		if v == id {
+			continue
+		}
+		voters++
+		if pr, ok := st.Progress[v]; v == m.id || (ok && pr.RecentActive) {
+			active++
+		}
+	}
+	return active < voters/2+1
+}
+
+// PromoteMember makes a learner a voter, if it has caught up with the leader.
+// Only the leader can judge that; the caller forwards the request to it.
+func (m *Member) PromoteMember(id uint64, deadline time.Time, done func(Result)) {
+	info, ok := m.cluster.member(id)
+	switch {
+	case !ok:
+		done(Result{Err: ErrMemberNotFound})
+		return
+	case !info.IsLearner:
+		done(Result{Err: ErrMemberNotLearner})
+		return
+	case !m.IsLeader():
+		done(Result{Err: ErrNotLeader})
+		return
+	}
+	st := m.node.Status()
+	pr, ok := st.Progress[id]
+	// etcd's rule: the learner's log must hold at least 90% of the leader's.
+	if !ok || float64(pr.Match) < 0.9*float64(st.Progress[m.id].Match) {
+		done(Result{Err: ErrLearnerNotReady})
+		return
+	}
+	reqID := m.ids.Next()
+	ctx := confChangeContext{RequestID: reqID, Member: MemberInfo{ID: id}}
+	m.proposeConfChange(raft.ConfChange{Type: raft.ConfChangeAddVoter, NodeID: id, Context: mustJSON(ctx)}, reqID, deadline, done)
+}
+
+// TransferLeadership asks raft to hand leadership to target (thesis §3.10).
+func (m *Member) TransferLeadership(target uint64) { m.node.TransferLeader(target) }

@@ -1,0 +1,147 @@
+package server
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/raftkv/raftkv/raft"
+)
+
+// MemberInfo is what the cluster knows about one member. Raft knows members
+// only by ID; everything else travels in the Context of the configuration
+// change that added the member, and in attribute updates the member itself
+// proposes once it runs (its name and client URLs).
+type MemberInfo struct {
+	ID         uint64   `json:"id"`
+	Name       string   `json:"name,omitempty"`
+	PeerURLs   []string `json:"peer_urls"`
+	ClientURLs []string `json:"client_urls,omitempty"`
+	IsLearner  bool     `json:"is_learner,omitempty"`
+}
+
+// confChangeContext is the Context of a raft.ConfChange proposed by a member.
+type confChangeContext struct {
+	RequestID uint64     `json:"request_id"`
+	Member    MemberInfo `json:"member"`
+}
+
+// cluster is the replicated membership: changed only by applying committed
+// entries, so every member has the same view at the same applied index.
+type cluster struct {
+	ID      uint64                 `json:"cluster_id"`
+	Members map[uint64]*MemberInfo `json:"members"`
+	// Removed remembers every ID ever removed: an ID is never reused, and a
+	// removed member that comes back is refused (etcd: "the member has been
+	// permanently removed from the cluster").
+	Removed map[uint64]bool `json:"removed,omitempty"`
+}
+
+func newCluster(id uint64) *cluster {
+	return &cluster{ID: id, Members: map[uint64]*MemberInfo{}, Removed: map[uint64]bool{}}
+}
+
+// initialCluster computes the IDs of a brand-new cluster from the flags.
+func initialCluster(members []InitialMember, token string) (*cluster, []raft.ConfChange) {
+	var ids []uint64
+	var infos []MemberInfo
+	for _, im := range members {
+		id := MemberID(im.PeerURLs, token, 0)
+		ids = append(ids, id)
+		infos = append(infos, MemberInfo{ID: id, Name: im.Name, PeerURLs: slices.Clone(im.PeerURLs)})
+	}
+	c := newCluster(ClusterID(ids))
+	// The bootstrap log adds members in ID order, so every member writes
+	// exactly the same log.
+	slices.SortFunc(infos, func(a, b MemberInfo) int { return cmp.Compare(a.ID, b.ID) })
+	var changes []raft.ConfChange
+	for _, info := range infos {
+		ctx, _ := json.Marshal(confChangeContext{Member: info})
+		changes = append(changes, raft.ConfChange{Type: raft.ConfChangeAddVoter, NodeID: info.ID, Context: ctx})
+	}
+	return c, changes
+}
+
+// apply records the effect of a committed configuration change.
+func (c *cluster) apply(cc raft.ConfChange) (confChangeContext, error) {
+	var ctx confChangeContext
+	if len(cc.Context) > 0 {
+		if err := json.Unmarshal(cc.Context, &ctx); err != nil {
+			return ctx, fmt.Errorf("server: configuration change context: %w", err)
+		}
+	}
+	switch cc.Type {
+	case raft.ConfChangeAddVoter:
+		if m := c.Members[cc.NodeID]; m != nil {
+			m.IsLearner = false // a promotion
+			break
+		}
+		info := ctx.Member
+		info.ID, info.IsLearner = cc.NodeID, false
+		c.Members[cc.NodeID] = &info
+	case raft.ConfChangeAddLearner:
+		if c.Members[cc.NodeID] == nil {
+			info := ctx.Member
+			info.ID, info.IsLearner = cc.NodeID, true
+			c.Members[cc.NodeID] = &info
+		}
+	case raft.ConfChangeRemove:
+		delete(c.Members, cc.NodeID)
+		c.Removed[cc.NodeID] = true
+	}
+	return ctx, nil
+}
+
+func (c *cluster) setAttributes(id uint64, name string, clientURLs []string) {
+	if m := c.Members[id]; m != nil {
+		m.Name, m.ClientURLs = name, slices.Clone(clientURLs)
+	}
+}
+
+// list returns the members in ID order (copies).
+func (c *cluster) list() []MemberInfo {
+	out := make([]MemberInfo, 0, len(c.Members))
+	for _, id := range slices.Sorted(maps.Keys(c.Members)) {
+		out = append(out, *c.Members[id])
+	}
+	return out
+}
+
+func (c *cluster) member(id uint64) (MemberInfo, bool) {
+	m := c.Members[id]
+	if m == nil {
+		return MemberInfo{}, false
+	}
+	return *m, true
+}
+
+// memberByPeerURLs finds the member whose peer URLs are exactly urls.
+func (c *cluster) memberByPeerURLs(urls []string) (MemberInfo, bool) {
+	want := slices.Sorted(slices.Values(urls))
+	for _, m := range c.list() {
+		if slices.Equal(slices.Sorted(slices.Values(m.PeerURLs)), want) {
+			return m, true
+		}
+	}
+	return MemberInfo{}, false
+}
+
+func (c *cluster) clone() *cluster {
+	out := newCluster(c.ID)
+	for id, m := range c.Members {
+		cp := *m
+		out.Members[id] = &cp
+	}
+	maps.Copy(out.Removed, c.Removed)
+	return out
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("server: encoding %T: %v", v, err)) // only plain structs are encoded
+	}
+	return b
+}

@@ -1,0 +1,218 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Config is one member's configuration, with etcd's flag names and meanings
+// (cmd/raftkv maps flags and RAFTKV_* environment variables onto it).
+type Config struct {
+	Name    string // --name
+	DataDir string // --data-dir
+
+	ListenClientURLs         []string // --listen-client-urls
+	AdvertiseClientURLs      []string // --advertise-client-urls
+	ListenPeerURLs           []string // --listen-peer-urls
+	InitialAdvertisePeerURLs []string // --initial-advertise-peer-urls
+
+	// InitialCluster lists every initial member as name=peerURL pairs
+	// (--initial-cluster "m1=http://10.0.0.1:2380,m2=...").
+	InitialCluster      string
+	InitialClusterState string // "new" or "existing"
+	InitialClusterToken string
+
+	HeartbeatInterval time.Duration // --heartbeat-interval (ms on the command line)
+	ElectionTimeout   time.Duration // --election-timeout (ms on the command line)
+
+	// SnapshotCount is how many applied entries trigger a snapshot.
+	SnapshotCount uint64
+	// SnapshotCatchUpEntries is how many entries stay in the log after a
+	// snapshot, so a slightly slow follower can catch up without one.
+	SnapshotCatchUpEntries uint64
+
+	MaxRequestBytes int // --max-request-bytes
+	MaxTxnOps       int // --max-txn-ops
+
+	ClientTLS TLSFiles
+	PeerTLS   TLSFiles
+
+	// ExperimentalDebugControls enables the learner's controls on /ui (pause
+	// a member's clock, isolate it, ...) — only ever on loopback.
+	ExperimentalDebugControls bool
+}
+
+// TLSFiles names the certificate files of one side (client or peer).
+type TLSFiles struct {
+	CertFile       string
+	KeyFile        string
+	TrustedCAFile  string
+	ClientCertAuth bool
+}
+
+// Enabled reports whether TLS is configured.
+func (t TLSFiles) Enabled() bool { return t.CertFile != "" || t.KeyFile != "" }
+
+// Defaults are etcd's defaults, with raftkv's names.
+func DefaultConfig() Config {
+	return Config{
+		Name:                     "default",
+		ListenClientURLs:         []string{"http://localhost:2379"},
+		AdvertiseClientURLs:      []string{"http://localhost:2379"},
+		ListenPeerURLs:           []string{"http://localhost:2380"},
+		InitialAdvertisePeerURLs: []string{"http://localhost:2380"},
+		InitialCluster:           "default=http://localhost:2380",
+		InitialClusterState:      "new",
+		InitialClusterToken:      "raftkv-cluster",
+		HeartbeatInterval:        100 * time.Millisecond,
+		ElectionTimeout:          1000 * time.Millisecond,
+		SnapshotCount:            10000,
+		SnapshotCatchUpEntries:   5000,
+		MaxRequestBytes:          1536 * 1024,
+		MaxTxnOps:                128,
+	}
+}
+
+// InitialMember is one entry of --initial-cluster.
+type InitialMember struct {
+	Name     string
+	PeerURLs []string
+}
+
+// ParseInitialCluster reads "name=url,name=url2,other=url3" (a name may
+// appear several times, once per peer URL), keeping the order of first
+// appearance.
+func ParseInitialCluster(s string) ([]InitialMember, error) {
+	var out []InitialMember
+	index := map[string]int{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, u, ok := strings.Cut(part, "=")
+		if !ok || name == "" || u == "" {
+			return nil, fmt.Errorf("--initial-cluster: %q is not name=peerURL", part)
+		}
+		if err := checkURL(u); err != nil {
+			return nil, fmt.Errorf("--initial-cluster: %w", err)
+		}
+		if i, seen := index[name]; seen {
+			out[i].PeerURLs = append(out[i].PeerURLs, u)
+			continue
+		}
+		index[name] = len(out)
+		out = append(out, InitialMember{Name: name, PeerURLs: []string{u}})
+	}
+	if len(out) == 0 {
+		return nil, errors.New("--initial-cluster is empty")
+	}
+	return out, nil
+}
+
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("URL %q: %w", s, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("URL scheme must be http or https: %q", s)
+	}
+	if u.Host == "" || u.Port() == "" {
+		return fmt.Errorf("URL address does not have the form \"host:port\": %s", s)
+	}
+	if u.Path != "" && u.Path != "/" {
+		return fmt.Errorf("URL must not contain a path: %s", s)
+	}
+	return nil
+}
+
+// Validate checks the configuration and fills derived defaults. Its
+// messages follow etcd's where etcd has them.
+func (c *Config) Validate() error {
+	if c.Name == "" {
+		return errors.New("--name must not be empty")
+	}
+	if c.DataDir == "" {
+		c.DataDir = c.Name + ".raftkv"
+	}
+	for flag, urls := range map[string][]string{
+		"--listen-client-urls":          c.ListenClientURLs,
+		"--advertise-client-urls":       c.AdvertiseClientURLs,
+		"--listen-peer-urls":            c.ListenPeerURLs,
+		"--initial-advertise-peer-urls": c.InitialAdvertisePeerURLs,
+	} {
+		if len(urls) == 0 {
+			return fmt.Errorf("%s must not be empty", flag)
+		}
+		for _, u := range urls {
+			if err := checkURL(u); err != nil {
+				return fmt.Errorf("%s: %w", flag, err)
+			}
+		}
+	}
+	switch c.InitialClusterState {
+	case "new", "existing":
+	default:
+		return fmt.Errorf("invalid value %q for flag -initial-cluster-state: must be \"new\" or \"existing\"", c.InitialClusterState)
+	}
+	if c.HeartbeatInterval <= 0 {
+		return errors.New("--heartbeat-interval must be positive")
+	}
+	if c.ElectionTimeout < 5*c.HeartbeatInterval {
+		return fmt.Errorf("--election-timeout[%vms] should be at least as 5 times as --heartbeat-interval[%vms]",
+			c.ElectionTimeout.Milliseconds(), c.HeartbeatInterval.Milliseconds())
+	}
+	if c.ElectionTimeout > 50*time.Second {
+		return fmt.Errorf("--election-timeout[%vms] is too long, and should be set less than 50 seconds", c.ElectionTimeout.Milliseconds())
+	}
+	if c.SnapshotCount == 0 {
+		return errors.New("--snapshot-count must be positive")
+	}
+	if c.MaxRequestBytes <= 0 {
+		return errors.New("--max-request-bytes must be positive")
+	}
+	if c.MaxTxnOps <= 0 {
+		return errors.New("--max-txn-ops must be positive")
+	}
+	members, err := ParseInitialCluster(c.InitialCluster)
+	if err != nil {
+		return err
+	}
+	var self *InitialMember
+	for i := range members {
+		if members[i].Name == c.Name {
+			self = &members[i]
+		}
+	}
+	if self == nil {
+		return fmt.Errorf("couldn't find local name %q in the initial cluster configuration", c.Name)
+	}
+	want := slices.Sorted(slices.Values(self.PeerURLs))
+	have := slices.Sorted(slices.Values(c.InitialAdvertisePeerURLs))
+	if !slices.Equal(want, have) {
+		return fmt.Errorf("--initial-cluster has %s=%s but missing from --initial-advertise-peer-urls=%s",
+			c.Name, strings.Join(self.PeerURLs, ","), strings.Join(c.InitialAdvertisePeerURLs, ","))
+	}
+	for _, tls := range []struct {
+		name string
+		t    TLSFiles
+	}{{"", c.ClientTLS}, {"peer-", c.PeerTLS}} {
+		if (tls.t.CertFile == "") != (tls.t.KeyFile == "") {
+			return fmt.Errorf("--%scert-file and --%skey-file must be given together", tls.name, tls.name)
+		}
+		if tls.t.ClientCertAuth && tls.t.TrustedCAFile == "" {
+			return fmt.Errorf("--%sclient-cert-auth needs --%strusted-ca-file", tls.name, tls.name)
+		}
+	}
+	return nil
+}
+
+// ElectionTicks is the election timeout in heartbeat ticks.
+func (c *Config) ElectionTicks() int {
+	return int(c.ElectionTimeout / c.HeartbeatInterval)
+}

@@ -1,0 +1,40 @@
+// Package server is one raftkv cluster member: it wires raft, the WAL,
+// snapshots, the key-value store and the transport together, and serves
+// etcd's v3 JSON API on the client URLs.
+//
+// # The member loop
+//
+// Member holds the logic and is driven step by step, the same discipline
+// package raft keeps one level down (DESIGN.md, "a sans-I/O core"): disk,
+// network, clock and randomness come in through Env, and a driver calls
+// Tick, Step, the request methods (Write, ReadBarrier, KeepAlive,
+// AddMember, ...) and Process from one goroutine. Process runs raft's
+// Ready/Advance contract:
+//
+//  1. send the messages that may leave at once (a leader's appends travel
+//     while its own disk writes: Raft thesis §10.2.1);
+//  2. write the Ready's entries and hard state to the WAL with one fsync
+//     however many requests they carry (group commit);
+//  3. send what had to wait for that fsync (vote grants, append
+//     acknowledgements: thesis §3.8);
+//  4. apply committed entries to the key-value store in log order (§5.3)
+//     and answer the requests waiting for them;
+//  5. Advance.
+//
+// Every request resolves: with its applied result; with "leader changed"
+// when another entry is applied where the leader had placed it; or with
+// "request timed out" / "no leader" at its deadline.
+//
+// Server (run.go) is the production driver — one goroutine with a real
+// ticker, real files and sockets — and package sim drives the very same
+// Member with a virtual clock, a simulated disk and a simulated network.
+//
+// # Reads, leases, membership, snapshots
+//
+//   - reads.go: linearizable reads through ReadIndex (thesis §6.4), batched;
+//   - leases.go: the leader expires leases by proposing revocations;
+//   - apply.go and cluster.go: membership changes (thesis §4.1) and the
+//     member list they maintain;
+//   - snapshots.go: log compaction (§7) every --snapshot-count entries;
+//   - boot.go: bootstrap, restart and join, and the data directory checks.
+package server

@@ -1,0 +1,160 @@
+package server
+
+import (
+	"io"
+	"math/rand/v2"
+	"time"
+
+	"github.com/raftkv/raftkv/internal/vfs"
+	"github.com/raftkv/raftkv/kv"
+	"github.com/raftkv/raftkv/raft"
+	"github.com/raftkv/raftkv/snapshot"
+	"github.com/raftkv/raftkv/wal"
+)
+
+// Transport sends raft messages to peers (package transport implements it
+// over the network; the simulator over a simulated network). Send never
+// blocks: a message that cannot go is dropped, and raft retries.
+type Transport interface {
+	Send(msgs []raft.Message)
+	AddPeer(id uint64, urls []string)
+	UpdatePeer(id uint64, urls []string)
+	RemovePeer(id uint64)
+}
+
+// Clock tells the time. Members read it for lease expiry and request
+// deadlines only; raft itself counts ticks.
+type Clock interface {
+	Now() time.Time
+}
+
+// Logger receives one line per significant event.
+type Logger interface {
+	Printf(format string, args ...any)
+}
+
+// Env is everything a member takes from the outside world. Production passes
+// the real disk, network and clock; the simulator passes simulated ones and
+// drives the very same Member.
+type Env struct {
+	FS        vfs.FS
+	Transport Transport
+	Clock     Clock
+	Rand      *rand.Rand
+	Logger    Logger
+	// WALOptions tune the WAL (production passes wal.WithSegmentPipeline()).
+	WALOptions []wal.Option
+	// FetchCluster asks the peers at the given URLs for the cluster's
+	// membership; a member joining an existing cluster needs it to learn
+	// the cluster ID and its own member ID.
+	FetchCluster func(peerURLs []string) (clusterID uint64, members []MemberInfo, err error)
+}
+
+// Member is one cluster member's logic: raft, the WAL, snapshots, the
+// key-value store, leases and the requests waiting on them. It has no
+// goroutines and does no blocking I/O of its own beyond its disk: a driver
+// calls Tick, Step and the request methods, then Process, from a single
+// goroutine (see Server for production; package sim for simulation).
+type Member struct {
+	cfg       Config
+	env       Env
+	id        uint64
+	clusterID uint64
+
+	node    *raft.Node
+	storage *raftStorage
+	wal     *wal.WAL
+	snaps   *snapshot.Snapshotter
+	lock    io.Closer
+	store   *kv.Store
+	cluster *cluster
+
+	ids *requestIDs
+
+	// waiting maps request IDs to the requests waiting for their entry.
+	waiting map[uint64]*proposal
+	reads   readState
+	leases  leaseState
+
+	lead    uint64
+	term    uint64
+	applied uint64
+	// snapshotIndex is the index of the newest snapshot on disk.
+	snapshotIndex uint64
+	// attributesPublished is set once our name and client URLs are in the
+	// replicated membership; attributesProposal is the proposal on its way.
+	attributesPublished bool
+	attributesProposal  *proposal
+	// removed is set when this member applied its own removal.
+	removed bool
+	// fatal is the error that stopped the member (a failed disk write).
+	fatal error
+
+	stats Stats
+}
+
+// ID returns the member's ID.
+func (m *Member) ID() uint64 { return m.id }
+
+// ClusterID returns the cluster's ID.
+func (m *Member) ClusterID() uint64 { return m.clusterID }
+
+// Store returns the key-value store. Its methods are safe to call from any
+// goroutine; reads must first pass a read barrier (ReadBarrier) to be
+// linearizable.
+func (m *Member) Store() *kv.Store { return m.store }
+
+// Leader returns the leader this member knows of (0: none) and the term.
+func (m *Member) Leader() (lead, term uint64) { return m.lead, m.term }
+
+// IsLeader reports whether this member leads.
+func (m *Member) IsLeader() bool { return m.lead == m.id && m.lead != 0 }
+
+// Removed reports whether this member has been removed from the cluster.
+func (m *Member) Removed() bool { return m.removed }
+
+// Fatal returns the error that stopped the member, if any.
+func (m *Member) Fatal() error { return m.fatal }
+
+// Members returns the replicated membership.
+func (m *Member) Members() []MemberInfo { return m.cluster.list() }
+
+// RaftStatus returns raft's view of this member.
+func (m *Member) RaftStatus() raft.Status { return m.node.Status() }
+
+// Applied returns the last applied raft index.
+func (m *Member) Applied() uint64 { return m.applied }
+
+// Header returns the header fields every response carries.
+func (m *Member) Header() Header {
+	return Header{ClusterID: m.clusterID, MemberID: m.id, RaftTerm: m.term, Revision: m.store.Rev()}
+}
+
+// Header is a response header: cluster, member, revision and raft term.
+type Header struct {
+	ClusterID uint64
+	MemberID  uint64
+	Revision  int64
+	RaftTerm  uint64
+}
+
+func (m *Member) logf(format string, args ...any) {
+	if m.env.Logger != nil {
+		m.env.Logger.Printf(format, args...)
+	}
+}
+
+// Close releases the member's files. The member must not be used after.
+func (m *Member) Close() error {
+	m.failAllWaiting(ErrStopped)
+	var err error
+	if m.wal != nil {
+		err = m.wal.Close()
+	}
+	if m.lock != nil {
+		if cerr := m.lock.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}

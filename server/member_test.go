@@ -1,0 +1,255 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/raftkv/raftkv/kv"
+)
+
+func TestMember_PutGetThroughAnyMember(t *testing.T) {
+	c := newMemberCluster(t, 3, nil)
+	lead := c.leader()
+	r := c.put(lead, "foo", "bar")
+	if r.Err != nil || r.KV.Put == nil {
+		t.Fatalf("put: %+v", r)
+	}
+	if r.KV.Put.Header.Revision != 2 {
+		t.Fatalf("first put made revision %d, want 2 (etcd starts at 1)", r.KV.Put.Header.Revision)
+	}
+	// Writes and reads through followers work too.
+	for _, name := range c.names {
+		m := c.members[name]
+		if r := c.put(m, "k-"+name, name); r.Err != nil {
+			t.Fatalf("put via %s: %v", name, r.Err)
+		}
+	}
+	for _, name := range c.names {
+		for _, other := range c.names {
+			if v, ok := c.get(c.members[name], "k-"+other); !ok || v != other {
+				t.Fatalf("%s reads k-%s = %q, %v", name, other, v, ok)
+			}
+		}
+	}
+}
+
+func TestMember_MembersAndHeaders(t *testing.T) {
+	c := newMemberCluster(t, 3, nil)
+	lead := c.leader()
+	c.tick(5) // members publish their names and client URLs
+	ms := lead.Members()
+	if len(ms) != 3 {
+		t.Fatalf("members: %+v", ms)
+	}
+	for _, m := range ms {
+		if m.Name == "" || len(m.ClientURLs) != 1 || len(m.PeerURLs) != 1 {
+			t.Fatalf("member without attributes: %+v", m)
+		}
+	}
+	h := lead.Header()
+	if h.ClusterID == 0 || h.MemberID != lead.ID() || h.RaftTerm == 0 {
+		t.Fatalf("header %+v", h)
+	}
+	for _, name := range c.names {
+		if c.members[name].ClusterID() != h.ClusterID {
+			t.Fatal("members disagree on the cluster ID")
+		}
+	}
+}
+
+func TestMember_RestartReplaysWALAndSnapshot(t *testing.T) {
+	c := newMemberCluster(t, 3, nil)
+	lead := c.leader()
+	for i := range 250 { // several snapshots (every 100 entries)
+		if r := c.put(lead, fmt.Sprintf("k%03d", i), fmt.Sprint(i)); r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+	victim := c.names[0]
+	if c.members[victim] == lead {
+		victim = c.names[1]
+	}
+	wantRev := c.members[victim].Store().Rev()
+	c.crash(victim)
+	c.start(victim)
+	c.settle()
+	m := c.members[victim]
+	if got := m.Store().Rev(); got != wantRev {
+		t.Fatalf("after restart revision %d, want %d", got, wantRev)
+	}
+	if v, ok := c.get(m, "k123"); !ok || v != "123" {
+		t.Fatalf("k123 = %q %v", v, ok)
+	}
+	if m.snapshotIndex == 0 {
+		t.Fatal("expected the restart to load a snapshot")
+	}
+}
+
+func TestMember_LaggingFollowerCatchesUpBySnapshot(t *testing.T) {
+	c := newMemberCluster(t, 3, nil)
+	lead := c.leader()
+	var laggard string
+	for _, name := range c.names {
+		if c.members[name] != lead {
+			laggard = name
+		}
+	}
+	c.crash(laggard)
+	for i := range 300 {
+		c.put(lead, fmt.Sprintf("k%d", i), "v")
+	}
+	c.start(laggard)
+	c.tick(5)
+	m := c.members[laggard]
+	if v, ok := c.get(m, "k299"); !ok || v != "v" {
+		t.Fatalf("laggard missing k299")
+	}
+	if m.Store().Hash() != lead.Store().Hash() {
+		t.Fatal("laggard's store differs from the leader's")
+	}
+}
+
+func TestMember_LeaseExpiresOnLeaderAndRevokesKeys(t *testing.T) {
+	c := newMemberCluster(t, 3, nil)
+	lead := c.leader()
+	r := c.write(lead, &kv.Request{LeaseGrant: &kv.LeaseGrantRequest{TTL: 3}})
+	if r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	id := r.KV.LeaseGrant.ID
+	if r := c.write(lead, &kv.Request{Put: &kv.PutRequest{Key: []byte("leased"), Value: []byte("v"), Lease: id}}); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	c.tick(20) // 2 s: still alive
+	if _, ok := c.get(lead, "leased"); !ok {
+		t.Fatal("lease expired early")
+	}
+	c.tick(20) // 4 s in total: gone
+	if _, ok := c.get(lead, "leased"); ok {
+		t.Fatal("lease did not expire")
+	}
+}
+
+func TestMember_KeepAliveFromFollowerExtendsLease(t *testing.T) {
+	c := newMemberCluster(t, 3, nil)
+	lead := c.leader()
+	var follower *Member
+	for _, name := range c.names {
+		if c.members[name] != lead {
+			follower = c.members[name]
+		}
+	}
+	r := c.write(follower, &kv.Request{LeaseGrant: &kv.LeaseGrantRequest{TTL: 3}})
+	id := r.KV.LeaseGrant.ID
+	c.write(follower, &kv.Request{Put: &kv.PutRequest{Key: []byte("leased"), Value: []byte("v"), Lease: id}})
+	for range 5 { // 5 s of keep-alives every second
+		c.tick(10)
+		var res *Result
+		follower.KeepAlive(id, c.now.Add(time.Second), func(r Result) { res = &r })
+		c.settle()
+		if res == nil || res.Err != nil || res.Renew.TTL != 3 {
+			t.Fatalf("keep-alive: %+v", res)
+		}
+	}
+	if _, ok := c.get(lead, "leased"); !ok {
+		t.Fatal("a kept-alive lease expired")
+	}
+}
+
+func TestMember_AddLearnerPromoteRemoveLeader(t *testing.T) {
+	c := newMemberCluster(t, 3, nil)
+	lead := c.leader()
+	c.put(lead, "a", "1")
+	var res *Result
+	lead.AddMember([]string{peerURL("m4")}, true, c.now.Add(5*time.Second), func(r Result) { res = &r })
+	c.settle()
+	if res == nil || res.Err != nil || res.Member == nil || !res.Member.IsLearner {
+		t.Fatalf("member add: %+v", res)
+	}
+	// Start the new member with --initial-cluster-state existing.
+	cfg := c.cfgs["m1"]
+	cfg.Name, cfg.DataDir = "m4", "/data/m4"
+	cfg.InitialAdvertisePeerURLs = []string{peerURL("m4")}
+	cfg.AdvertiseClientURLs = []string{"http://m4:2379"}
+	cfg.InitialCluster += ",m4=" + peerURL("m4")
+	cfg.InitialClusterState = "existing"
+	c.cfgs["m4"] = cfg
+	c.names = append(c.names, "m4")
+	c.disks["m4"] = c.disks["m1"] // separate directories on one disk
+	c.start("m4")
+	c.tick(5)
+	m4 := c.members["m4"]
+	if v, ok := c.get(m4, "a"); !ok || v != "1" {
+		t.Fatalf("new member did not catch up")
+	}
+	res = nil
+	lead.PromoteMember(m4.ID(), c.now.Add(5*time.Second), func(r Result) { res = &r })
+	c.settle()
+	if res == nil || res.Err != nil {
+		t.Fatalf("promote: %+v", res)
+	}
+	if voters := lead.RaftStatus().Config.Voters; !slices.Contains(voters, m4.ID()) {
+		t.Fatalf("voters %x", voters)
+	}
+	// Remove the leader itself: another member takes over, writes go on.
+	res = nil
+	lead.RemoveMember(lead.ID(), c.now.Add(5*time.Second), func(r Result) { res = &r })
+	c.settle()
+	if res == nil || res.Err != nil {
+		t.Fatalf("remove leader: %+v", res)
+	}
+	if !lead.Removed() {
+		t.Fatal("removed leader does not know it")
+	}
+	for name, m := range c.members {
+		if m == lead {
+			c.members[name] = nil
+		}
+	}
+	next := c.leader()
+	if r := c.put(next, "b", "2"); r.Err != nil {
+		t.Fatalf("put after removing the leader: %v", r.Err)
+	}
+}
+
+func TestMember_RequestWithoutLeaderTimesOut(t *testing.T) {
+	c := newMemberCluster(t, 3, nil)
+	lead := c.leader()
+	var follower *Member
+	for _, name := range c.names {
+		if m := c.members[name]; m != lead {
+			follower = m
+		}
+	}
+	for _, name := range c.names {
+		if m := c.members[name]; m != follower {
+			c.crash(name)
+		}
+	}
+	var res *Result
+	follower.Write(&kv.Request{Put: &kv.PutRequest{Key: []byte("x"), Value: []byte("y")}}, c.now.Add(2*time.Second), func(r Result) { res = &r })
+	c.tick(30)
+	if res == nil || res.Err == nil {
+		t.Fatalf("write without a quorum: %+v", res)
+	}
+	var e *Error
+	if !errors.As(res.Err, &e) || (e != ErrNoLeader && e != ErrTimeout && e != ErrTimeoutDueToLeaderFail) {
+		t.Fatalf("error %v, want etcd's no leader / timed out", res.Err)
+	}
+}
+
+func TestMember_RefusesDataDirOfAnotherCluster(t *testing.T) {
+	c := newMemberCluster(t, 3, nil)
+	c.leader()
+	c.crash("m1")
+	cfg := c.cfgs["m1"]
+	cfg.InitialClusterToken = "another-cluster"
+	_, err := NewMember(cfg, Env{FS: c.disks["m1"], Transport: queueTransport{c}, Clock: fakeClock{c}, Rand: c.members["m2"].env.Rand})
+	if err == nil {
+		t.Fatal("started on a data directory of another cluster")
+	}
+	t.Log(err)
+}

@@ -1,0 +1,136 @@
+package server
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/raftkv/raftkv/raft"
+)
+
+// Tick advances the member's clock by one heartbeat interval.
+func (m *Member) Tick() {
+	if m.fatal != nil || m.removed {
+		return
+	}
+	m.node.Tick()
+	now := m.env.Clock.Now()
+	m.expireDeadlines(now)
+	m.retryStalled(now)
+	m.reads.retryLost(m, now)
+	if m.IsLeader() {
+		m.revokeExpiredLeases(now)
+	}
+	m.maybePublishAttributes(now)
+}
+
+// Step delivers a message from a peer.
+func (m *Member) Step(msg raft.Message) {
+	if m.fatal != nil || m.removed {
+		return
+	}
+	if err := m.node.Step(msg); err != nil {
+		m.logf("ignored %s from %x: %v", msg.Type, msg.From, err)
+	}
+}
+
+// ReportUnreachable and ReportSnapshot pass the transport's observations to raft.
+func (m *Member) ReportUnreachable(id uint64) { m.node.ReportUnreachable(id) }
+
+// ReportSnapshot tells raft whether a snapshot reached a follower.
+func (m *Member) ReportSnapshot(id uint64, delivered bool) { m.node.ReportSnapshot(id, delivered) }
+
+// Process does everything raft asks for until it asks for nothing: this is
+// the member loop of DESIGN.md, one Ready at a time —
+//
+//	send what may go now → write the WAL (one fsync per Ready) → send what
+//	had to wait → apply committed entries → answer waiting requests → Advance
+//
+// An error means the member's disk failed it; the member stops (a WAL whose
+// write or fsync failed cannot be trusted to hold what it said it held).
+func (m *Member) Process() error {
+	if m.fatal != nil {
+		return m.fatal
+	}
+	m.reads.start(m)
+	for m.node.HasReady() {
+		if err := m.handleReady(m.node.Ready()); err != nil {
+			m.fatal = err
+			m.logf("stopping: %v", err)
+			m.failAllWaiting(ErrStopped)
+			return err
+		}
+		m.reads.start(m)
+	}
+	return nil
+}
+
+func (m *Member) handleReady(rd raft.Ready) error {
+	if rd.SoftState != nil {
+		m.onSoftState(*rd.SoftState)
+	}
+	// A leader's appends travel while its own disk writes (thesis §10.2.1).
+	m.env.Transport.Send(rd.Messages)
+	if !rd.Snapshot.IsEmpty() {
+		if err := m.saveIncomingSnapshot(rd.Snapshot); err != nil {
+			return err
+		}
+	}
+	start := m.env.Clock.Now()
+	if err := m.wal.Save(rd.HardState, rd.Entries, rd.MustSync); err != nil {
+		return fmt.Errorf("server: write WAL: %w", err)
+	}
+	if rd.MustSync {
+		m.stats.observeFsync(m.env.Clock.Now().Sub(start))
+	}
+	if !rd.HardState.IsEmpty() {
+		_ = m.storage.SetHardState(rd.HardState)
+		m.term = rd.HardState.Term
+		m.stats.Committed = rd.HardState.Commit
+	}
+	if !rd.Snapshot.IsEmpty() {
+		if err := m.applyIncomingSnapshot(rd.Snapshot); err != nil {
+			return err
+		}
+	}
+	if err := m.storage.Append(rd.Entries); err != nil {
+		return fmt.Errorf("server: append to the in-memory log: %w", err)
+	}
+	// Vote grants and append acknowledgements promise durability: only now.
+	m.env.Transport.Send(rd.MessagesAfterPersist)
+	m.applyEntries(rd.CommittedEntries)
+	m.reads.answered(m, rd.ReadStates)
+	m.node.Advance(rd)
+	return m.maybeSnapshot()
+}
+
+func (m *Member) onSoftState(ss raft.SoftState) {
+	now := m.env.Clock.Now()
+	wasLeader := m.IsLeader()
+	if ss.Lead != m.lead {
+		m.stats.LeaderChanges++
+		switch {
+		case ss.Lead == m.id:
+			m.logf("became leader at term %d", m.node.Status().Term)
+		case ss.Lead == 0:
+			m.logf("lost the leader at term %d (%s)", m.node.Status().Term, ss.State)
+		default:
+			m.logf("following leader %x at term %d", ss.Lead, m.node.Status().Term)
+		}
+	}
+	m.lead = ss.Lead
+	m.term = m.node.Status().Term
+	if m.IsLeader() && !wasLeader {
+		// No lease may expire early because of the election: the old
+		// leader's countdowns (and the keep-alives it saw) are lost with it,
+		// so every lease starts a full TTL again (etcd does the same).
+		m.store.ResetLeaseExpiries(now)
+		m.leases.reset()
+	}
+	if ss.Lead != 0 {
+		m.retryStalled(now)
+	}
+}
+
+// stalledRetryEvery is how often a request that could not be proposed (no
+// leader) is tried again.
+const stalledRetryEvery = 100 * time.Millisecond

@@ -1,0 +1,153 @@
+package server
+
+import (
+	"errors"
+	"time"
+
+	"github.com/raftkv/raftkv/kv"
+	"github.com/raftkv/raftkv/raft"
+)
+
+// Result is the outcome of a request that went through the log.
+type Result struct {
+	KV      kv.Response
+	Renew   *kv.LeaseKeepAliveResponse
+	Members []MemberInfo
+	Member  *MemberInfo
+	Header  Header
+	Err     error
+}
+
+// proposal is a request waiting for its entry to be applied.
+type proposal struct {
+	id       uint64
+	data     []byte
+	conf     *raft.ConfChange
+	deadline time.Time
+	done     func(Result)
+	// index and term are where the leader placed the entry (0 if the
+	// proposal was forwarded): if another entry is applied there, this one
+	// was lost to a leader change.
+	index, term uint64
+	// proposedLead is the leader when the entry was proposed, to word a
+	// timeout as etcd does when the leader changed meanwhile.
+	proposedLead uint64
+	// stalled: not accepted by raft yet (no leader); retried until deadline.
+	stalled   bool
+	nextRetry time.Time
+}
+
+// propose sends an envelope through raft; done runs exactly once, on the
+// member's goroutine, with the applied result or an error.
+func (m *Member) propose(kind entryKind, payload []byte, deadline time.Time, done func(Result)) *proposal {
+	if m.removed {
+		done(Result{Err: ErrRemoved})
+		return nil
+	}
+	if m.fatal != nil {
+		done(Result{Err: ErrStopped})
+		return nil
+	}
+	id := m.ids.Next()
+	data := append(appendEnvelope(make([]byte, 0, len(payload)+12), kind, id), payload...)
+	if len(data) > m.cfg.MaxRequestBytes+1024 {
+		done(Result{Err: ErrRequestTooLarge})
+		return nil
+	}
+	p := &proposal{id: id, data: data, deadline: deadline, done: done}
+	m.waiting[id] = p
+	m.submit(p)
+	return p
+}
+
+// proposeConfChange is propose for membership changes.
+func (m *Member) proposeConfChange(cc raft.ConfChange, requestID uint64, deadline time.Time, done func(Result)) {
+	p := &proposal{id: requestID, conf: &cc, deadline: deadline, done: done}
+	m.waiting[requestID] = p
+	m.submit(p)
+}
+
+// submit hands a proposal to raft, or parks it until a leader appears.
+func (m *Member) submit(p *proposal) {
+	var placed raft.Proposed
+	var err error
+	if p.conf != nil {
+		placed, err = m.node.ProposeConfChange(*p.conf)
+	} else {
+		placed, err = m.node.Propose(p.data)
+	}
+	switch {
+	case err == nil:
+		p.stalled = false
+		p.index, p.term, p.proposedLead = placed.Index, placed.Term, m.lead
+		m.stats.ProposalsPending = len(m.waiting)
+	case errors.Is(err, raft.ErrConfChangeRejected):
+		m.finish(p, Result{Err: ErrConfChangePending})
+	default:
+		// No leader (an election is under way) or a leadership transfer:
+		// wait, as etcd does, and try again until the deadline.
+		p.stalled = true
+		p.nextRetry = m.env.Clock.Now().Add(stalledRetryEvery)
+	}
+}
+
+func (m *Member) retryStalled(now time.Time) {
+	for _, p := range m.waiting {
+		if p.stalled && !now.Before(p.nextRetry) {
+			m.submit(p)
+		}
+	}
+}
+
+// finish resolves a waiting proposal.
+func (m *Member) finish(p *proposal, r Result) {
+	if _, ok := m.waiting[p.id]; !ok {
+		return
+	}
+	delete(m.waiting, p.id)
+	m.stats.ProposalsPending = len(m.waiting)
+	if r.Err != nil {
+		m.stats.ProposalsFailed++
+	}
+	if r.Header.MemberID == 0 {
+		r.Header = m.Header()
+	}
+	p.done(r)
+}
+
+// expireDeadlines fails requests whose deadline has passed. Every request
+// resolves: applied, lost, or timed out — never left hanging.
+func (m *Member) expireDeadlines(now time.Time) {
+	for _, p := range m.waiting {
+		if now.Before(p.deadline) {
+			continue
+		}
+		switch {
+		case p.stalled && m.lead == 0:
+			m.finish(p, Result{Err: ErrNoLeader})
+		case p.proposedLead != 0 && p.proposedLead != m.lead:
+			m.finish(p, Result{Err: ErrTimeoutDueToLeaderFail})
+		default:
+			m.finish(p, Result{Err: ErrTimeout})
+		}
+	}
+	m.reads.expire(m, now)
+}
+
+// failLostProposals fails leader-placed proposals whose index has been
+// applied with some other entry: a new leader overwrote them. The client
+// learns at once that its request did not take effect.
+func (m *Member) failLostProposals() {
+	for _, p := range m.waiting {
+		if p.index != 0 && p.index <= m.applied {
+			m.finish(p, Result{Err: ErrLeaderChanged})
+		}
+	}
+}
+
+func (m *Member) failAllWaiting(err error) {
+	for _, p := range m.waiting {
+		m.finish(p, Result{Err: err})
+	}
+	m.reads.failAll(err)
+}
