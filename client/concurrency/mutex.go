@@ -58,8 +58,15 @@ func (m *Mutex) TryLock(ctx context.Context) error {
 // key behind (it deletes its own), so a canceled Lock does not block others.
 func (m *Mutex) Lock(ctx context.Context) error {
 	held, err := m.acquire(ctx)
-	if err != nil || held {
+	if err != nil {
+		// The txn may have created our key before the error (a context
+		// canceled while the answer was on its way): remove it, or it
+		// would block everyone until our lease expires.
+		m.cleanup()
 		return err
+	}
+	if held {
+		return nil
 	}
 	c := m.s.Client()
 	if err := waitDeletes(ctx, c, m.pfx, m.myRev-1); err != nil {
