@@ -28,6 +28,9 @@ const (
 	maxRetainedBatch = 1 << 20
 )
 
+// errMoved ends a stream whose peer has new URLs.
+var errMoved = errors.New("transport: peer URLs changed")
+
 // peer is everything this member keeps for one remote member: the queue
 // Send fills, and the writer goroutine (run) that owns the connection.
 //
@@ -157,7 +160,7 @@ func (p *peer) run() {
 		// restarted, a network blip): redial at once. One that dies right
 		// after the handshake would otherwise make us redial in a tight
 		// loop, so it waits like a failed dial.
-		if time.Since(began) > p.t.cfg.BackoffMax {
+		if errors.Is(err, errMoved) || time.Since(began) > p.t.cfg.BackoffMax {
 			p.bo.reset()
 		} else if !p.idle(p.bo.next()) {
 			return
@@ -253,7 +256,7 @@ func (p *peer) stream(conn net.Conn, br *bufio.Reader) error {
 			return err
 		case <-p.redial:
 			p.bo.reset()
-			return errors.New("peer URLs changed")
+			return errMoved
 		case <-p.ctx.Done():
 			return p.ctx.Err()
 		}

@@ -38,7 +38,13 @@ type Handler interface {
 	// Process delivers one message from a peer. Its byte slices are
 	// freshly allocated and owned by the receiver from now on.
 	// Messages from one peer arrive in the order that peer sent them
-	// (but several peers' messages may arrive concurrently).
+	// (but several peers' messages may arrive concurrently). While
+	// Process blocks, that peer's stream is not read: it pushes back on
+	// that one sender, whose writes then time out and drop.
+	//
+	// Before Process is called, the transport has checked that m.To is
+	// this member, that m.From is the member that connected, and that m
+	// is not a local message type.
 	Process(m raft.Message)
 	// ReportUnreachable says that messages to id were dropped (its queue
 	// was full or it could not be reached): raft should stop optimistic

@@ -296,3 +296,66 @@ func TestStopLeavesNothingRunning(t *testing.T) {
 		t.Errorf("a snapshot cut short by Stop was reported: %v", reps)
 	}
 }
+
+// A server that serves more than raft on its peer port mounts the
+// transport on its own mux; Stop must still interrupt what the transport
+// is doing on connections that net/http owns.
+func TestMountedOnAServersMux(t *testing.T) {
+	checkNoLeaks(t)
+	gate := make(chan struct{})
+	var stalled gateState
+	rec := newRecorder()
+	cfg := testConfig(7, 2)
+	cfg.Handler = rec
+	cfg.IdleTimeout = time.Minute // only Stop can end the stalled snapshot in time
+	tr, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(PathPrefix, tr)
+	mux.HandleFunc("/version", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("3.7")) })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln = gateAfter(1<<20, gate, &stalled)(ln)
+	srv := &http.Server{Handler: mux}
+	served := make(chan struct{})
+	go func() { defer close(served); srv.Serve(ln) }()
+	t.Cleanup(func() {
+		tr.Stop()
+		srv.Close()
+		<-served
+	})
+	defer close(gate)
+
+	a := startMember(t, testConfig(7, 1), "127.0.0.1:0")
+	url := "http://" + ln.Addr().String()
+	a.tr.AddPeer(2, []string{url})
+	a.tr.Send([]raft.Message{heartbeat(1, 2, 1)})
+	waitFor(t, "the heartbeat", func() bool { return rec.count() == 1 })
+	a.tr.Send([]raft.Message{snapshotMsg(1, 2, 5<<20)})
+	waitFor(t, "the snapshot to stall", stalled.isStalled)
+
+	began := time.Now()
+	tr.Stop()
+	if d := time.Since(began); d > 15*time.Second {
+		t.Fatalf("Stop took %v", d)
+	}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for path, want := range map[string]int{"/version": 200, streamPath: 503} {
+		req, _ := http.NewRequest("GET", url+path, nil)
+		req.Header = handshake{version: protocolVersion, clusterID: 7, from: 1, to: 2}.header()
+		req.Header.Set("Connection", "Upgrade")
+		req.Header.Set("Upgrade", upgradeToken)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s after Stop: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+}
