@@ -275,3 +275,24 @@ func TestHandshakeHeadersRoundTrip(t *testing.T) {
 		t.Fatalf("cluster mismatch: %+v", rej)
 	}
 }
+
+// A member that reconnects has given up on its old stream; the receiver
+// closes it, so two streams from one sender can never interleave.
+func TestNewerStreamReplacesOlder(t *testing.T) {
+	checkNoLeaks(t)
+	b := startMember(t, testConfig(7, 2), "127.0.0.1:0")
+	old, oldR := rawStream(t, b, 1)
+	if _, err := old.Write(msgFrame(t, heartbeat(1, 2, 1))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the first stream to deliver", func() bool { return b.rec.count() == 1 })
+	newer, _ := rawStream(t, b, 1)
+	old.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if _, err := oldR.ReadByte(); err != io.EOF {
+		t.Fatalf("old stream still open after a newer one: read error %v, want EOF", err)
+	}
+	if _, err := newer.Write(msgFrame(t, heartbeat(1, 2, 2))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the newer stream to deliver", func() bool { return b.rec.count() == 2 })
+}
