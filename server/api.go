@@ -48,7 +48,7 @@ func (m *Member) KeepAlive(id int64, deadline time.Time, done func(Result)) {
 func (m *Member) AddMember(peerURLs []string, learner bool, deadline time.Time, done func(Result)) {
 	for _, u := range peerURLs {
 		if err := checkURL(u); err != nil {
-			done(Result{Err: &Error{CodeInvalidArgument, "etcdserver: " + err.Error()}})
+			done(Result{Err: ErrBadURLs})
 			return
 		}
 	}

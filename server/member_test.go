@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/raftkv/raftkv/client/wire"
 	"github.com/raftkv/raftkv/kv"
 )
 
@@ -235,7 +236,7 @@ func TestMember_RequestWithoutLeaderTimesOut(t *testing.T) {
 	if res == nil || res.Err == nil {
 		t.Fatalf("write without a quorum: %+v", res)
 	}
-	var e *Error
+	var e *wire.Error
 	if !errors.As(res.Err, &e) || (e != ErrNoLeader && e != ErrTimeout && e != ErrTimeoutDueToLeaderFail) {
 		t.Fatalf("error %v, want etcd's no leader / timed out", res.Err)
 	}
