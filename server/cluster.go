@@ -117,27 +117,6 @@ func (c *cluster) member(id uint64) (MemberInfo, bool) {
 	return *m, true
 }
 
-// memberByPeerURLs finds the member whose peer URLs are exactly urls.
-func (c *cluster) memberByPeerURLs(urls []string) (MemberInfo, bool) {
-	want := slices.Sorted(slices.Values(urls))
-	for _, m := range c.list() {
-		if slices.Equal(slices.Sorted(slices.Values(m.PeerURLs)), want) {
-			return m, true
-		}
-	}
-	return MemberInfo{}, false
-}
-
-func (c *cluster) clone() *cluster {
-	out := newCluster(c.ID)
-	for id, m := range c.Members {
-		cp := *m
-		out.Members[id] = &cp
-	}
-	maps.Copy(out.Removed, c.Removed)
-	return out
-}
-
 func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {

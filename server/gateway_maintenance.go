@@ -1,0 +1,116 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net/http"
+
+	"github.com/raftkv/raftkv/client/wire"
+)
+
+func (s *Server) rpcStatus(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+	var req wire.Empty
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	v := s.view.Load()
+	size := s.dbSize()
+	return &wire.StatusResponse{
+		Header:           s.header(s.member.Store().Rev()),
+		Version:          Version,
+		DbSize:           size,
+		Leader:           v.Lead,
+		RaftIndex:        v.LastIndex,
+		RaftTerm:         v.Term,
+		RaftAppliedIndex: v.Applied,
+		DbSizeInUse:      size,
+		IsLearner:        v.IsLearner,
+		StorageVersion:   Version,
+		DowngradeInfo:    &wire.DowngradeInfo{},
+	}, nil
+}
+
+// dbSize is the size of the state as a snapshot would write it: raftkv
+// keeps its state in memory, and this is what it would take on disk.
+func (s *Server) dbSize() int64 {
+	var n countingWriter
+	_ = s.member.Store().Snapshot(&n)
+	return int64(n)
+}
+
+type countingWriter int64
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
+}
+
+func (s *Server) rpcAlarm(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+	var req wire.AlarmRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	// raftkv raises no alarms (no space quota, no corruption check yet).
+	return &wire.AlarmResponse{Header: s.header(s.member.Store().Rev())}, nil
+}
+
+func (s *Server) rpcHash(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+	var req wire.Empty
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	h := s.member.Store().Hash()
+	return &wire.HashResponse{Header: s.header(h.Revision), Hash: h.Hash}, nil
+}
+
+func (s *Server) rpcHashKV(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+	var req wire.HashKVRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	h := s.member.Store().Hash()
+	return &wire.HashKVResponse{Header: s.header(h.Revision), Hash: h.Hash, CompactRevision: h.CompactRevision, HashRevision: h.Revision}, nil
+}
+
+func (s *Server) rpcDefragment(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+	var req wire.Empty
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	// Nothing to defragment: the state lives in memory.
+	return &wire.HeaderOnly{Header: s.header(s.member.Store().Rev())}, nil
+}
+
+// serveSnapshot streams the member's state as etcd's gateway does: a series
+// of {"result":{"blob":...,"remaining_bytes":...}} chunks. The blob is a
+// raftkv snapshot payload (membership + key-value store).
+func (s *Server) serveSnapshot(w http.ResponseWriter, r *http.Request) {
+	pr, pw := io.Pipe()
+	go func() {
+		c := s.view.Load()
+		cl := newCluster(c.ClusterID)
+		for _, m := range c.Members {
+			info := m
+			cl.Members[m.ID] = &info
+		}
+		pw.CloseWithError(writeSnapshotPayload(pw, cl, s.member.Store()))
+	}()
+	defer pr.Close()
+	w.Header()["Content-Type"] = []string{"application/json"}
+	rc := http.NewResponseController(w)
+	buf := make([]byte, 1<<20)
+	for {
+		n, err := io.ReadFull(pr, buf)
+		if n > 0 {
+			w.Write(wire.AppendStreamResult(nil, &wire.SnapshotResponse{Header: s.header(s.member.Store().Rev()), Blob: buf[:n], Version: Version}))
+			rc.Flush()
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return
+		}
+		if err != nil {
+			w.Write(wire.AppendStreamError(nil, wire.Errorf(wire.Internal, "snapshot: %v", err)))
+			return
+		}
+	}
+}

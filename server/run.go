@@ -1,0 +1,437 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	mathrand "math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/raftkv/raftkv/internal/vfs"
+	"github.com/raftkv/raftkv/raft"
+	"github.com/raftkv/raftkv/transport"
+	"github.com/raftkv/raftkv/wal"
+)
+
+// Version is raftkv's version, reported by /version and `raftkv --version`.
+const Version = "0.1.0"
+
+// Server runs one member in production: a single goroutine drives the
+// Member (the loop below) with a real ticker, real files and sockets; HTTP
+// handlers on the client and peer URLs hand it work through channels.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	member *Member
+	tr     *transport.HTTPTransport
+
+	calls    chan func(*Member)
+	incoming chan raft.Message
+	reports  chan func(*Member)
+	stopping chan struct{}
+	done     chan struct{}
+	err      error // why the loop stopped, set before done closes
+
+	view atomic.Pointer[memberView]
+
+	listeners []net.Listener
+	servers   []*http.Server
+	wg        sync.WaitGroup
+	stopOnce  sync.Once
+	metrics   *metrics
+	// forwardClient talks to other members' client URLs (requests only
+	// the leader can answer are forwarded to it).
+	forwardClient *http.Client
+}
+
+// memberView is what HTTP handlers may know about the member without
+// touching it: a copy the loop publishes after every step.
+type memberView struct {
+	ID, ClusterID   uint64
+	Lead, Term      uint64
+	Applied         uint64
+	Commit          uint64
+	LastIndex       uint64
+	IsLearner       bool
+	Members         []MemberInfo
+	Stats           Stats
+	Removed         bool
+	SnapshotSize    int64
+	LeaderClientURL string
+}
+
+// requestTimeout is etcd's: 5 s plus two election timeouts, long enough to
+// ride out an election.
+func (s *Server) requestTimeout() time.Duration {
+	return 5*time.Second + 2*s.cfg.ElectionTimeout
+}
+
+// Start opens the member's data directory, binds the listeners, and starts
+// serving. It returns once the member runs; Stop ends it.
+func Start(cfg Config, logger *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		cfg:      cfg,
+		log:      logger,
+		calls:    make(chan func(*Member), 4096),
+		incoming: make(chan raft.Message, 8192),
+		reports:  make(chan func(*Member), 1024),
+		stopping: make(chan struct{}),
+		done:     make(chan struct{}),
+		metrics:  newMetrics(),
+	}
+	clientTLS, err := serverTLS(cfg.ClientTLS)
+	if err != nil {
+		return nil, fmt.Errorf("client TLS: %w", err)
+	}
+	peerServerTLS, err := serverTLS(cfg.PeerTLS)
+	if err != nil {
+		return nil, fmt.Errorf("peer TLS: %w", err)
+	}
+	peerClientTLS, err := clientTLSConfig(cfg.PeerTLS)
+	if err != nil {
+		return nil, fmt.Errorf("peer TLS: %w", err)
+	}
+	fwdTLS, err := clientTLSConfig(TLSFiles{CertFile: cfg.ClientTLS.CertFile, KeyFile: cfg.ClientTLS.KeyFile, TrustedCAFile: cfg.ClientTLS.TrustedCAFile})
+	if err != nil {
+		return nil, fmt.Errorf("client TLS: %w", err)
+	}
+	s.forwardClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: fwdTLS}}
+	// Bind first: a port in use should fail before the data directory is touched.
+	peerLns, err := listenAll(cfg.ListenPeerURLs, peerServerTLS)
+	if err != nil {
+		return nil, err
+	}
+	clientLns, err := listenAll(cfg.ListenClientURLs, clientTLS)
+	if err != nil {
+		closeAll(peerLns)
+		return nil, err
+	}
+	s.listeners = append(peerLns, clientLns...)
+
+	tr := &deferredTransport{}
+	m, err := NewMember(cfg, Env{
+		FS:           vfs.OS(),
+		Transport:    tr,
+		Clock:        realClock{},
+		Rand:         mathrand.New(mathrand.NewPCG(randomSeed(), randomSeed())),
+		Logger:       slogPrintf{logger},
+		WALOptions:   []wal.Option{wal.WithSegmentPipeline()},
+		FetchCluster: func(urls []string) (uint64, []MemberInfo, error) { return fetchCluster(urls, peerClientTLS) },
+	})
+	if err != nil {
+		closeAll(s.listeners)
+		return nil, err
+	}
+	s.member = m
+	real, err := transport.New(transport.Config{
+		ClusterID:  m.ClusterID(),
+		LocalID:    m.ID(),
+		Handler:    (*transportHandler)(s),
+		ClientTLS:  peerClientTLS,
+		Logger:     logger,
+		ObserveRTT: s.metrics.observeRTT,
+		// A message may hold a whole request of --max-request-bytes plus
+		// raft's own batch of entries.
+		MaxFrameBytes: max(32<<20, 2*cfg.MaxRequestBytes+(1<<20)),
+	})
+	if err != nil {
+		m.Close()
+		closeAll(s.listeners)
+		return nil, err
+	}
+	s.tr = real
+	tr.attach(real)
+	s.publish()
+
+	peerMux := http.NewServeMux()
+	peerMux.Handle(transport.PathPrefix, real)
+	peerMux.HandleFunc("/raftkv/members", s.serveMembersForPeers)
+	for _, ln := range peerLns {
+		s.serve(ln, peerMux, true)
+	}
+	clientMux := s.clientHandler()
+	for _, ln := range clientLns {
+		s.serve(ln, clientMux, false)
+	}
+	s.wg.Add(1)
+	go s.loop()
+	s.log.Info("serving", "name", cfg.Name, "member", fmt.Sprintf("%x", m.ID()), "cluster", fmt.Sprintf("%x", m.ClusterID()),
+		"client-urls", cfg.ListenClientURLs, "peer-urls", cfg.ListenPeerURLs, "data-dir", cfg.DataDir)
+	return s, nil
+}
+
+func (s *Server) serve(ln net.Listener, h http.Handler, peer bool) {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	if peer {
+		// The transport's streams take over their connections; HTTP/2
+		// cannot hand a connection over.
+		srv.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
+	}
+	s.servers = append(s.servers, srv)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("serve", "addr", ln.Addr().String(), "err", err)
+		}
+	}()
+}
+
+// loop is the member's goroutine: it alone touches the Member.
+func (s *Server) loop() {
+	defer s.wg.Done()
+	defer close(s.done)
+	m := s.member
+	ticker := time.NewTicker(s.cfg.HeartbeatInterval)
+	defer ticker.Stop()
+	m.AdvanceElectionTicks()
+	if err := m.Process(); err != nil {
+		s.err = err
+		go s.Stop()
+		return
+	}
+	s.publish()
+	for {
+		select {
+		case <-s.stopping:
+			s.err = ErrStopped
+			return
+		case <-ticker.C:
+			m.Tick()
+		case msg := <-s.incoming:
+			m.Step(msg)
+		case fn := <-s.calls:
+			fn(m)
+		case fn := <-s.reports:
+			fn(m)
+		}
+		// Take whatever else is waiting before processing, so one Ready —
+		// one WAL write, one fsync — serves all of it (group commit).
+	drain:
+		for range 4096 {
+			select {
+			case msg := <-s.incoming:
+				m.Step(msg)
+			case fn := <-s.calls:
+				fn(m)
+			default:
+				break drain
+			}
+		}
+		if err := m.Process(); err != nil {
+			s.err = err
+			s.log.Error("member stopped", "err", err)
+			go s.Stop()
+			return
+		}
+		s.publish()
+		if m.Removed() {
+			s.err = ErrRemoved
+			s.log.Warn("the member has been permanently removed from the cluster; shutting down")
+			go s.Stop()
+			return
+		}
+	}
+}
+
+func (s *Server) publish() {
+	m := s.member
+	st := m.node.Status()
+	v := &memberView{
+		ID: m.id, ClusterID: m.clusterID, Lead: m.lead, Term: m.term, Applied: m.applied,
+		Commit: st.Commit, LastIndex: st.LastIndex, Members: m.cluster.list(), Stats: m.stats,
+		Removed: m.removed,
+	}
+	for _, info := range v.Members {
+		if info.ID == m.id {
+			v.IsLearner = info.IsLearner
+		}
+		if info.ID == m.lead && len(info.ClientURLs) > 0 {
+			v.LeaderClientURL = info.ClientURLs[0]
+		}
+	}
+	s.view.Store(v)
+}
+
+// do runs fn on the member's goroutine.
+func (s *Server) do(ctx context.Context, fn func(*Member)) error {
+	select {
+	case s.calls <- fn:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.done:
+		return ErrStopped
+	}
+}
+
+// Done is closed when the server has stopped; Err says why.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Err returns why the server stopped (nil while it runs).
+func (s *Server) Err() error {
+	select {
+	case <-s.done:
+		return s.err
+	default:
+		return nil
+	}
+}
+
+// Stop shuts the server down: no new requests, the member loop ends, files
+// are closed. It is safe to call more than once.
+func (s *Server) Stop() {
+	s.stopOnce.Do(func() {
+		close(s.stopping)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		for _, srv := range s.servers {
+			srv.Shutdown(ctx)
+			srv.Close()
+		}
+		s.tr.Stop()
+		s.wg.Wait()
+		s.member.Close()
+		s.log.Info("stopped")
+	})
+}
+
+// transportHandler is the transport's view of the server.
+type transportHandler Server
+
+func (h *transportHandler) Process(m raft.Message) {
+	select {
+	case h.incoming <- m:
+	default:
+		// The member is swamped: drop, raft retries.
+	}
+}
+
+func (h *transportHandler) ReportUnreachable(id uint64) {
+	select {
+	case h.reports <- func(m *Member) { m.ReportUnreachable(id) }:
+	default:
+	}
+}
+
+func (h *transportHandler) ReportSnapshot(id uint64, delivered bool) {
+	// Must not be lost: raft pauses a follower until it hears this.
+	select {
+	case h.reports <- func(m *Member) { m.ReportSnapshot(id, delivered) }:
+	case <-h.done:
+	}
+}
+
+// deferredTransport lets the member start before the real transport exists
+// (the transport needs the member and cluster IDs, which only booting the
+// member reveals): peers added before attach are replayed into it.
+type deferredTransport struct {
+	mu    sync.Mutex
+	real  *transport.HTTPTransport
+	peers map[uint64][]string
+}
+
+func (d *deferredTransport) attach(t *transport.HTTPTransport) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.real = t
+	for id, urls := range d.peers {
+		t.AddPeer(id, urls)
+	}
+	d.peers = nil
+}
+
+func (d *deferredTransport) Send(msgs []raft.Message) {
+	if len(msgs) > 0 {
+		d.real.Send(msgs)
+	}
+}
+
+func (d *deferredTransport) AddPeer(id uint64, urls []string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.real != nil {
+		d.real.AddPeer(id, urls)
+		return
+	}
+	if d.peers == nil {
+		d.peers = map[uint64][]string{}
+	}
+	d.peers[id] = urls
+}
+
+func (d *deferredTransport) UpdatePeer(id uint64, urls []string) { d.AddPeer(id, urls) }
+
+func (d *deferredTransport) RemovePeer(id uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.real != nil {
+		d.real.RemovePeer(id)
+		return
+	}
+	delete(d.peers, id)
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+type slogPrintf struct{ l *slog.Logger }
+
+func (p slogPrintf) Printf(format string, args ...any) { p.l.Info(fmt.Sprintf(format, args...)) }
+
+func randomSeed() uint64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return binary.LittleEndian.Uint64(b[:])
+}
+
+func listenAll(urls []string, tlsCfg *tls.Config) ([]net.Listener, error) {
+	var out []net.Listener
+	for _, raw := range urls {
+		u, err := url.Parse(raw)
+		if err != nil {
+			closeAll(out)
+			return nil, err
+		}
+		if u.Scheme == "https" && tlsCfg == nil {
+			closeAll(out)
+			return nil, fmt.Errorf("listen on %s: https needs --cert-file and --key-file (or their --peer-* twins)", raw)
+		}
+		ln, err := net.Listen("tcp", u.Host)
+		if err != nil {
+			closeAll(out)
+			return nil, fmt.Errorf("listen tcp %s: %w", u.Host, err)
+		}
+		if u.Scheme == "https" {
+			ln = tls.NewListener(ln, tlsCfg)
+		}
+		out = append(out, ln)
+	}
+	return out, nil
+}
+
+func closeAll(lns []net.Listener) {
+	for _, ln := range lns {
+		ln.Close()
+	}
+}
