@@ -67,10 +67,16 @@ type watchStream struct {
 	rc  *http.ResponseController
 	ctx context.Context
 
-	mu       sync.Mutex // serializes writes to w, and guards watchers
+	mu       sync.Mutex // serializes writes to w, and guards the fields below
 	watchers map[int64]*streamWatcher
 	nextID   int64
 	wg       sync.WaitGroup
+	// progressWaiting holds the watchers that have yet to report progress
+	// for the stream's pending progress request; progressRev is the lowest
+	// revision reported so far.
+	progressWaiting map[int64]bool
+	progressRev     int64
+	progressDone    chan struct{}
 }
 
 type streamWatcher struct {
@@ -87,6 +93,10 @@ type streamWatcher struct {
 func (ws *watchStream) send(resp *wire.WatchResponse, werr *wire.Error) {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
+	ws.sendLocked(resp, werr)
+}
+
+func (ws *watchStream) sendLocked(resp *wire.WatchResponse, werr *wire.Error) {
 	if werr != nil {
 		ws.w.Write(wire.AppendStreamError(nil, werr))
 	} else {
@@ -135,21 +145,50 @@ func (ws *watchStream) handle(req *wire.WatchRequest) {
 			close(sw.stop)
 			sw.w.Cancel()
 			ws.send(&wire.WatchResponse{Header: s.header(s.member.Store().Rev()), WatchID: id, Canceled: true}, nil)
+			ws.progressReported(id, s.member.Store().Rev()) // a canceled watcher owes no progress
 		}
 	case req.ProgressRequest != nil:
-		// Every event up to the current revision has been delivered once
-		// each watcher has drained its queue; ask them, and answer with
-		// etcd's "watch_id -1" once they have.
+		// Everything up to a revision has been delivered on this stream once
+		// every watcher has caught up to it. Ask each watcher, and answer
+		// with one etcd-style "watch_id -1" message once all have reported.
 		ws.mu.Lock()
-		for _, sw := range ws.watchers {
+		if len(ws.watchers) == 0 {
+			ws.sendLocked(&wire.WatchResponse{Header: s.header(s.member.Store().Rev()), WatchID: -1}, nil)
+			ws.mu.Unlock()
+			return
+		}
+		done := make(chan struct{})
+		ws.progressWaiting, ws.progressRev, ws.progressDone = map[int64]bool{}, 0, done
+		for id, sw := range ws.watchers {
+			ws.progressWaiting[id] = true
 			sw.streamProgress.Store(true)
 			sw.w.RequestProgress()
 		}
-		empty := len(ws.watchers) == 0
 		ws.mu.Unlock()
-		if empty {
-			ws.send(&wire.WatchResponse{Header: s.header(s.member.Store().Rev()), WatchID: -1}, nil)
+		// Requests on a stream are answered in order: wait for this one
+		// before taking the next (a cancel right behind it, say).
+		select {
+		case <-done:
+		case <-ws.ctx.Done():
 		}
+	}
+}
+
+// progressReported records one watcher's answer to the stream's progress
+// request, and answers the request once every watcher has.
+func (ws *watchStream) progressReported(id, rev int64) {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	if !ws.progressWaiting[id] {
+		return
+	}
+	delete(ws.progressWaiting, id)
+	if ws.progressRev == 0 || rev < ws.progressRev {
+		ws.progressRev = rev
+	}
+	if len(ws.progressWaiting) == 0 {
+		ws.sendLocked(&wire.WatchResponse{Header: ws.s.header(ws.progressRev), WatchID: -1}, nil)
+		close(ws.progressDone)
 	}
 }
 
@@ -181,10 +220,12 @@ func (ws *watchStream) pump(sw *streamWatcher) {
 					out.Header.Revision = 0
 				}
 				ws.send(out, nil)
+				ws.progressReported(sw.id, resp.Header.Revision)
 				return
 			}
 			if resp.ProgressNotify && sw.streamProgress.Swap(false) {
-				out.WatchID = -1
+				ws.progressReported(sw.id, resp.Header.Revision)
+				continue
 			}
 			ws.send(out, nil)
 		}
