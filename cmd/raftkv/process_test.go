@@ -1,0 +1,469 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/raftkv/raftkv/client"
+)
+
+// Process-level tests: real raftkv binaries on free 127.0.0.1 ports, killed
+// with SIGKILL and restarted, as an operator (or a power cut) would.
+
+var raftkvBinary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "raftkv-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	raftkvBinary = filepath.Join(dir, "raftkv")
+	if out, err := exec.Command("go", "build", "-o", raftkvBinary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building raftkv: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type member struct {
+	name       string
+	clientURL  string
+	peerURL    string
+	dataDir    string
+	extra      []string
+	cmd        *exec.Cmd
+	log        *lockedBuffer
+	exited     chan struct{}
+	initialCfg string
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+type procCluster struct {
+	t       *testing.T
+	members []*member
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func newProcCluster(t *testing.T, n int, extra ...string) *procCluster {
+	c := &procCluster{t: t}
+	dir := t.TempDir()
+	var initial []string
+	for i := range n {
+		m := &member{
+			name: fmt.Sprintf("m%d", i+1), clientURL: "http://" + freeAddr(t), peerURL: "http://" + freeAddr(t),
+			dataDir: filepath.Join(dir, fmt.Sprintf("m%d", i+1)), extra: extra,
+		}
+		initial = append(initial, m.name+"="+m.peerURL)
+		c.members = append(c.members, m)
+	}
+	for _, m := range c.members {
+		m.initialCfg = strings.Join(initial, ",")
+		c.start(m, "new")
+	}
+	t.Cleanup(func() {
+		for _, m := range c.members {
+			c.kill(m)
+		}
+		if t.Failed() {
+			for _, m := range c.members {
+				t.Logf("--- log of %s ---\n%s", m.name, m.log.String())
+			}
+		}
+	})
+	c.waitHealthy()
+	return c
+}
+
+func (c *procCluster) start(m *member, state string) {
+	c.t.Helper()
+	args := []string{
+		"--name", m.name, "--data-dir", m.dataDir,
+		"--listen-client-urls", m.clientURL, "--advertise-client-urls", m.clientURL,
+		"--listen-peer-urls", m.peerURL, "--initial-advertise-peer-urls", m.peerURL,
+		"--initial-cluster", m.initialCfg, "--initial-cluster-state", state, "--initial-cluster-token", "proc-test",
+	}
+	m.cmd = exec.Command(raftkvBinary, append(args, m.extra...)...)
+	if m.log == nil {
+		m.log = &lockedBuffer{}
+	}
+	m.cmd.Stdout, m.cmd.Stderr = m.log, m.log
+	if err := m.cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	m.exited = make(chan struct{})
+	go func(cmd *exec.Cmd, done chan struct{}) { cmd.Wait(); close(done) }(m.cmd, m.exited)
+}
+
+// kill sends SIGKILL: no shutdown, no flush, exactly like a crash.
+func (c *procCluster) kill(m *member) {
+	if m.cmd != nil && m.cmd.Process != nil {
+		m.cmd.Process.Signal(syscall.SIGKILL)
+		<-m.exited
+		m.cmd = nil
+	}
+}
+
+func (c *procCluster) endpoints() []string {
+	var out []string
+	for _, m := range c.members {
+		out = append(out, m.clientURL)
+	}
+	return out
+}
+
+func (c *procCluster) client(endpoints ...string) *client.Client {
+	c.t.Helper()
+	if len(endpoints) == 0 {
+		endpoints = c.endpoints()
+	}
+	cl, err := client.New(client.Config{Endpoints: endpoints, DialTimeout: time.Second, RequestTimeout: 5 * time.Second})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return cl
+}
+
+// waitFor polls cond until it holds, or fails the test at the deadline.
+func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", within, what)
+		}
+		time.Sleep(20 * time.Millisecond) // the polling helper: a condition with a deadline
+	}
+}
+
+func (c *procCluster) waitHealthy() {
+	c.t.Helper()
+	waitFor(c.t, 30*time.Second, "every member healthy", func() bool {
+		for _, m := range c.members {
+			if m.cmd == nil {
+				continue
+			}
+			cl := c.client(m.clientURL)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			h, err := cl.Health(ctx, m.clientURL)
+			cancel()
+			if err != nil || h.Health != "true" {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// leader returns the member that leads, as the members report it.
+func (c *procCluster) leader() *member {
+	c.t.Helper()
+	var lead *member
+	waitFor(c.t, 30*time.Second, "a leader", func() bool {
+		for _, m := range c.members {
+			if m.cmd == nil {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			st, err := c.client(m.clientURL).Status(ctx, m.clientURL)
+			cancel()
+			if err != nil || st.Leader == 0 || st.Leader != st.Header.MemberID {
+				continue
+			}
+			lead = m
+			return true
+		}
+		return false
+	})
+	return lead
+}
+
+func TestProcess_KillLeaderDuringWritesLosesNoAcknowledgedWrite(t *testing.T) {
+	c := newProcCluster(t, 3)
+	cl := c.client()
+	var mu sync.Mutex
+	var acked []string
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			key := fmt.Sprintf("k%05d", i)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_, err := cl.Put(ctx, key, "v")
+			cancel()
+			if err == nil {
+				mu.Lock()
+				acked = append(acked, key)
+				mu.Unlock()
+			}
+		}
+	}()
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
+	waitFor(t, 30*time.Second, "100 writes", func() bool { return count() >= 100 })
+	old := c.leader()
+	c.kill(old)
+	before := count()
+	waitFor(t, 30*time.Second, "writes through a new leader", func() bool { return count() >= before+100 })
+	close(stop)
+	wg.Wait()
+	c.start(old, "new")
+	c.waitHealthy()
+	// Every acknowledged write is on every member, the old leader included.
+	for _, m := range c.members {
+		mcl := c.client(m.clientURL)
+		waitFor(t, 30*time.Second, m.name+" caught up", func() bool {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			resp, err := mcl.Get(ctx, "k", client.WithPrefix(), client.WithCountOnly(), client.WithSerializable())
+			return err == nil && resp.Count >= int64(len(acked))
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		resp, err := mcl.Get(ctx, "k", client.WithPrefix(), client.WithKeysOnly(), client.WithSerializable())
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		have := map[string]bool{}
+		for _, kv := range resp.Kvs {
+			have[string(kv.Key)] = true
+		}
+		for _, k := range acked {
+			if !have[k] {
+				t.Fatalf("%s lost acknowledged write %s", m.name, k)
+			}
+		}
+	}
+	t.Logf("%d acknowledged writes survived a SIGKILL of the leader", len(acked))
+}
+
+func TestProcess_RestartedMemberCatchesUpBySnapshot(t *testing.T) {
+	c := newProcCluster(t, 3, "--snapshot-count", "100", "--snapshot-catchup-entries", "10")
+	lead := c.leader()
+	var follower *member
+	for _, m := range c.members {
+		if m != lead {
+			follower = m
+		}
+	}
+	c.kill(follower)
+	cl := c.client(lead.clientURL)
+	for i := range 400 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if _, err := cl.Put(ctx, fmt.Sprintf("s%03d", i), "v"); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+	}
+	c.start(follower, "new")
+	fcl := c.client(follower.clientURL)
+	waitFor(t, 30*time.Second, "the follower to catch up", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		resp, err := fcl.Get(ctx, "s399", client.WithSerializable())
+		return err == nil && len(resp.Kvs) == 1
+	})
+	if !strings.Contains(follower.log.String(), "restored snapshot") {
+		t.Fatalf("the follower caught up without a snapshot; its log:\n%s", follower.log.String())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	hl, err1 := cl.HashKV(ctx, lead.clientURL, 0)
+	hf, err2 := fcl.HashKV(ctx, follower.clientURL, 0)
+	if err1 != nil || err2 != nil || hl.Hash != hf.Hash {
+		t.Fatalf("stores differ after catching up: %v %v %v %v", hl, hf, err1, err2)
+	}
+}
+
+func TestProcess_AddPromoteAndRemoveMembersIncludingTheLeader(t *testing.T) {
+	c := newProcCluster(t, 3)
+	cl := c.client()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := cl.Put(ctx, "before", "1"); err != nil {
+		t.Fatal(err)
+	}
+	// member add --learner, then start it with --initial-cluster-state existing.
+	m4 := &member{name: "m4", clientURL: "http://" + freeAddr(t), peerURL: "http://" + freeAddr(t), dataDir: filepath.Join(t.TempDir(), "m4")}
+	added, err := cl.MemberAdd(ctx, []string{m4.peerURL}, true)
+	if err != nil {
+		t.Fatalf("member add: %v", err)
+	}
+	if !added.Member.IsLearner {
+		t.Fatalf("added member is not a learner: %+v", added.Member)
+	}
+	m4.initialCfg = c.members[0].initialCfg + ",m4=" + m4.peerURL
+	c.members = append(c.members, m4)
+	c.start(m4, "existing")
+	m4cl := c.client(m4.clientURL)
+	waitFor(t, 30*time.Second, "the learner to catch up", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		resp, err := m4cl.Get(ctx, "before", client.WithSerializable())
+		return err == nil && len(resp.Kvs) == 1
+	})
+	// Promote it (the request may reach a follower, which forwards it).
+	waitFor(t, 30*time.Second, "promotion", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_, err := cl.MemberPromote(ctx, added.Member.ID)
+		return err == nil
+	})
+	list, err := cl.MemberList(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range list.Members {
+		if m.IsLearner {
+			t.Fatalf("still a learner after promotion: %+v", m)
+		}
+	}
+	// Remove the leader: it hands over, steps down and exits.
+	lead := c.leader()
+	st, err := cl.Status(ctx, lead.clientURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.MemberRemove(ctx, st.Header.MemberID); err != nil {
+		t.Fatalf("remove the leader: %v", err)
+	}
+	select {
+	case <-lead.exited:
+		lead.cmd = nil
+	case <-time.After(30 * time.Second):
+		t.Fatal("the removed leader did not exit")
+	}
+	if !strings.Contains(lead.log.String(), "permanently removed") {
+		t.Errorf("the removed leader did not say why it stopped:\n%s", lead.log.String())
+	}
+	var rest []string
+	for _, m := range c.members {
+		if m != lead {
+			rest = append(rest, m.clientURL)
+		}
+	}
+	rcl := c.client(rest...)
+	waitFor(t, 30*time.Second, "a write after removing the leader", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_, err := rcl.Put(ctx, "after", "2")
+		return err == nil
+	})
+	list, err = rcl.MemberList(ctx)
+	if err != nil || len(list.Members) != 3 {
+		t.Fatalf("member list after removal: %+v %v", list, err)
+	}
+}
+
+// A watch open across a leader change sees every event exactly once, in order.
+func TestProcess_WatchAcrossLeaderChangeSeesEveryEventOnce(t *testing.T) {
+	c := newProcCluster(t, 3)
+	lead := c.leader()
+	var others []string
+	for _, m := range c.members {
+		if m != lead {
+			others = append(others, m.clientURL)
+		}
+	}
+	// The watcher talks to a follower that survives; writes go anywhere.
+	wcl := c.client(others...)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events := wcl.Watch(ctx, "w/", client.WithPrefix())
+	cl := c.client()
+	var acked []string
+	put := func(i int) {
+		key := fmt.Sprintf("w/%04d", i)
+		pctx, pcancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer pcancel()
+		if _, err := cl.Put(pctx, key, "v"); err == nil {
+			acked = append(acked, key)
+		}
+	}
+	for i := range 100 {
+		put(i)
+	}
+	c.kill(lead)
+	for i := 100; i < 200; i++ {
+		put(i)
+	}
+	var lastRev int64
+	seen := map[string]int{}
+	deadline := time.After(30 * time.Second)
+	for len(seen) < len(acked) || !allSeen(seen, acked) {
+		select {
+		case resp, ok := <-events:
+			if !ok {
+				t.Fatal("watch channel closed")
+			}
+			if resp.Err != nil {
+				t.Fatalf("watch: %v", resp.Err)
+			}
+			for _, ev := range resp.Events {
+				if ev.Kv.ModRevision <= lastRev {
+					t.Fatalf("event out of order or repeated: revision %d after %d", ev.Kv.ModRevision, lastRev)
+				}
+				lastRev = ev.Kv.ModRevision
+				seen[string(ev.Kv.Key)]++
+			}
+		case <-deadline:
+			t.Fatalf("saw %d of %d acknowledged writes", len(seen), len(acked))
+		}
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Fatalf("%s seen %d times", k, n)
+		}
+	}
+}
+
+func allSeen(seen map[string]int, keys []string) bool {
+	for _, k := range keys {
+		if seen[k] == 0 {
+			return false
+		}
+	}
+	return true
+}
