@@ -76,6 +76,22 @@ func (s *Store) Snapshot(w io.Writer) error {
 	return err
 }
 
+// Frozen is the store's state at one instant, to be written later (and
+// elsewhere) while writes go on: a member freezes the store at the applied
+// index of its snapshot, on its own goroutine, and writes the file in the
+// background.
+type Frozen struct{ v *stateView }
+
+// Freeze returns the state as it is now. It costs O(leases); the copy-on-
+// write clone of the index makes the writes that follow pay for sharing.
+func (s *Store) Freeze() *Frozen { return &Frozen{v: s.freeze()} }
+
+// WriteTo writes the frozen state in the format of Snapshot.
+func (f *Frozen) WriteTo(w io.Writer) error {
+	_, err := f.v.writeTo(w)
+	return err
+}
+
 // HashResult is a digest of the whole replicated state (like etcd's HashKV,
 // but over leases too), for checking that members agree.
 type HashResult struct {

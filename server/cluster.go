@@ -117,6 +117,16 @@ func (c *cluster) member(id uint64) (MemberInfo, bool) {
 	return *m, true
 }
 
+func (c *cluster) clone() *cluster {
+	out := newCluster(c.ID)
+	for id, m := range c.Members {
+		cp := *m
+		out.Members[id] = &cp
+	}
+	maps.Copy(out.Removed, c.Removed)
+	return out
+}
+
 func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {

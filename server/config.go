@@ -41,6 +41,9 @@ type Config struct {
 	ClientTLS TLSFiles
 	PeerTLS   TLSFiles
 
+	// EnablePprof serves Go's runtime profiles under /debug/pprof on the
+	// client URLs (etcd's --enable-pprof).
+	EnablePprof bool
 	// ExperimentalDebugControls enables the learner's controls on /ui (pause
 	// a member's clock, isolate it, ...) — only ever on loopback.
 	ExperimentalDebugControls bool

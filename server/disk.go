@@ -34,7 +34,7 @@ func snapDir(dataDir string) string   { return filepath.Join(memberDir(dataDir),
 // never built twice in memory; the snapshot file around it carries the CRC.
 const snapshotMagic = "RKVMEMB\x01"
 
-func writeSnapshotPayload(w io.Writer, c *cluster, store *kv.Store) error {
+func writeSnapshotPayload(w io.Writer, c *cluster, state func(io.Writer) error) error {
 	js, err := json.Marshal(c)
 	if err != nil {
 		return fmt.Errorf("server: encode membership: %w", err)
@@ -43,7 +43,7 @@ func writeSnapshotPayload(w io.Writer, c *cluster, store *kv.Store) error {
 	if _, err := w.Write(append(head, js...)); err != nil {
 		return err
 	}
-	return store.Snapshot(w)
+	return state(w)
 }
 
 // maxMembershipBytes bounds the membership section so a corrupt length

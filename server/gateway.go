@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -91,6 +92,12 @@ func (s *Server) clientHandler() http.Handler {
 	mux.HandleFunc("/livez", s.serveLivez)
 	mux.HandleFunc("/readyz", s.serveReadyz)
 	mux.HandleFunc("/metrics", s.serveMetrics)
+	if s.cfg.EnablePprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	return withCORS(mux)
 }
 

@@ -93,7 +93,7 @@ func (s *Server) serveSnapshot(w http.ResponseWriter, r *http.Request) {
 			info := m
 			cl.Members[m.ID] = &info
 		}
-		pw.CloseWithError(writeSnapshotPayload(pw, cl, s.member.Store()))
+		pw.CloseWithError(writeSnapshotPayload(pw, cl, s.member.Store().Snapshot))
 	}()
 	defer pr.Close()
 	w.Header()["Content-Type"] = []string{"application/json"}

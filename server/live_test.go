@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
@@ -22,14 +23,21 @@ type liveCluster struct {
 	logs    []*bytes.Buffer
 }
 
+// freePort returns a port that is free now. It picks from below Linux's
+// ephemeral range (32768 and up), so that the kernel does not hand the same
+// port to an outgoing connection between this check and the server's bind.
 func freePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 1000 {
+		port := 20000 + rand.IntN(12000)
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			ln.Close()
+			return port
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port")
+	return 0
 }
 
 func startLiveCluster(t testing.TB, n int, tweak func(*Config)) *liveCluster {

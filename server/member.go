@@ -48,6 +48,10 @@ type Env struct {
 	// membership; a member joining an existing cluster needs it to learn
 	// the cluster ID and its own member ID.
 	FetchCluster func(peerURLs []string) (clusterID uint64, members []MemberInfo, err error)
+	// Background runs slow work (writing a snapshot file) off the member's
+	// goroutine and calls done back on it. Nil runs it right away, which is
+	// what a single-threaded simulator wants.
+	Background func(work func() error, done func(error))
 }
 
 // Member is one cluster member's logic: raft, the WAL, snapshots, the
@@ -79,8 +83,10 @@ type Member struct {
 	lead    uint64
 	term    uint64
 	applied uint64
-	// snapshotIndex is the index of the newest snapshot on disk.
+	// snapshotIndex is the index of the newest snapshot on disk;
+	// snapshotting is set while one is being written in the background.
 	snapshotIndex uint64
+	snapshotting  bool
 	// attributesPublished is set once our name and client URLs are in the
 	// replicated membership; attributesProposal is the proposal on its way.
 	attributesPublished bool

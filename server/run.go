@@ -132,6 +132,7 @@ func Start(cfg Config, logger *slog.Logger) (*Server, error) {
 		Logger:       slogPrintf{logger},
 		WALOptions:   []wal.Option{wal.WithSegmentPipeline()},
 		FetchCluster: func(urls []string) (uint64, []MemberInfo, error) { return fetchCluster(urls, peerClientTLS) },
+		Background:   s.background,
 	})
 	if err != nil {
 		closeAll(s.listeners)
@@ -313,6 +314,19 @@ func (s *Server) Stop() {
 		s.member.Close()
 		s.log.Info("stopped")
 	})
+}
+
+// background runs work on its own goroutine and hands done back to the loop.
+func (s *Server) background(work func() error, done func(error)) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		err := work()
+		select {
+		case s.reports <- func(*Member) { done(err) }:
+		case <-s.stopping:
+		}
+	}()
 }
 
 // transportHandler is the transport's view of the server.

@@ -30,12 +30,16 @@ import (
 const keepSnapshots = snapshot.DefaultKeep
 
 func (m *Member) maybeSnapshot() error {
-	if m.applied-m.snapshotIndex < m.cfg.SnapshotCount {
+	if m.snapshotting || m.applied-m.snapshotIndex < m.cfg.SnapshotCount {
 		return nil
 	}
 	return m.takeSnapshot()
 }
 
+// takeSnapshot freezes the state at the applied index — on the member's
+// goroutine, so the state, the membership and the index agree — and writes
+// the file in the background while the member goes on serving; the file
+// can be large, and writing it in the loop would stall every request.
 func (m *Member) takeSnapshot() error {
 	index := m.applied
 	term, err := m.storage.Term(index)
@@ -43,10 +47,38 @@ func (m *Member) takeSnapshot() error {
 		return fmt.Errorf("server: snapshot at %d: %w", index, err)
 	}
 	meta := raft.SnapshotMeta{Index: index, Term: term, ConfState: m.node.ConfState()}
-	if err := m.snaps.Save(meta, func(w io.Writer) error { return writeSnapshotPayload(w, m.cluster, m.store) }); err != nil {
-		return fmt.Errorf("server: save snapshot: %w", err)
+	frozen, members := m.store.Freeze(), m.cluster.clone()
+	write := func() error {
+		return m.snaps.Save(meta, func(w io.Writer) error { return writeSnapshotPayload(w, members, frozen.WriteTo) })
 	}
-	if err := m.wal.SaveSnapshot(wal.Snapshot{Index: index, Term: term}); err != nil {
+	m.snapshotting = true
+	if m.env.Background == nil {
+		m.finishSnapshot(meta, write())
+		return m.fatal
+	}
+	m.env.Background(write, func(err error) { m.finishSnapshot(meta, err) })
+	return nil
+}
+
+// finishSnapshot runs on the member's goroutine once the file is durable.
+func (m *Member) finishSnapshot(meta raft.SnapshotMeta, err error) {
+	m.snapshotting = false
+	if err == nil {
+		err = m.installSnapshot(meta)
+	}
+	if err != nil && m.fatal == nil {
+		m.fatal = err
+		m.logf("stopping: %v", err)
+		m.failAllWaiting(ErrStopped)
+	}
+}
+
+func (m *Member) installSnapshot(meta raft.SnapshotMeta) error {
+	index := meta.Index
+	if index <= m.snapshotIndex {
+		return nil // a snapshot from the leader overtook this one
+	}
+	if err := m.wal.SaveSnapshot(wal.Snapshot{Index: index, Term: meta.Term}); err != nil {
 		return fmt.Errorf("server: record snapshot in WAL: %w", err)
 	}
 	if _, err := m.storage.CreateSnapshot(index, meta.ConfState, nil); err != nil && !errors.Is(err, raft.ErrSnapshotOutOfDate) {
