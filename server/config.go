@@ -186,6 +186,15 @@ func (c *Config) Validate() error {
 	if err != nil {
 		return err
 	}
+	seen := map[string]string{}
+	for _, m := range members {
+		for _, u := range m.PeerURLs {
+			if other, dup := seen[u]; dup {
+				return fmt.Errorf("--initial-cluster has duplicate peer URL %s (members %s and %s)", u, other, m.Name)
+			}
+			seen[u] = m.Name
+		}
+	}
 	var self *InitialMember
 	for i := range members {
 		if members[i].Name == c.Name {

@@ -21,17 +21,23 @@ type liveCluster struct {
 	cfgs    []Config
 	servers []*Server
 	logs    []*bytes.Buffer
+	used    map[int]bool
 }
 
 // freePort returns a port that is free now. It picks from below Linux's
 // ephemeral range (32768 and up), so that the kernel does not hand the same
 // port to an outgoing connection between this check and the server's bind.
-func freePort(t testing.TB) int {
+func (c *liveCluster) freePort() int {
+	t := c.t
 	t.Helper()
 	for range 1000 {
 		port := 20000 + rand.IntN(12000)
+		if c.used[port] {
+			continue
+		}
 		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err == nil {
+			c.used[port] = true
 			ln.Close()
 			return port
 		}
@@ -43,14 +49,14 @@ func freePort(t testing.TB) int {
 func startLiveCluster(t testing.TB, n int, tweak func(*Config)) *liveCluster {
 	t.Helper()
 	dir := t.TempDir()
-	c := &liveCluster{t: t}
+	c := &liveCluster{t: t, used: map[int]bool{}}
 	var initial []string
 	for i := range n {
 		cfg := DefaultConfig()
 		cfg.Name = fmt.Sprintf("m%d", i+1)
 		cfg.DataDir = fmt.Sprintf("%s/m%d", dir, i+1)
-		client := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
-		peer := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+		client := fmt.Sprintf("http://127.0.0.1:%d", c.freePort())
+		peer := fmt.Sprintf("http://127.0.0.1:%d", c.freePort())
 		cfg.ListenClientURLs, cfg.AdvertiseClientURLs = []string{client}, []string{client}
 		cfg.ListenPeerURLs, cfg.InitialAdvertisePeerURLs = []string{peer}, []string{peer}
 		cfg.InitialClusterToken = "live-test"

@@ -71,29 +71,35 @@ func (l *lockedBuffer) String() string {
 type procCluster struct {
 	t       *testing.T
 	members []*member
+	used    map[string]bool
 }
 
 // freeAddr returns a free address, with a port below Linux's ephemeral range
-// so that no outgoing connection takes it before the member binds it.
-func freeAddr(t *testing.T) string {
+// so that no outgoing connection takes it before the member binds it, and
+// never one this test has handed out already.
+func (c *procCluster) freeAddr() string {
 	for range 1000 {
 		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000))
+		if c.used[addr] {
+			continue
+		}
 		if ln, err := net.Listen("tcp", addr); err == nil {
 			ln.Close()
+			c.used[addr] = true
 			return addr
 		}
 	}
-	t.Fatal("no free port")
+	c.t.Fatal("no free port")
 	return ""
 }
 
 func newProcCluster(t *testing.T, n int, extra ...string) *procCluster {
-	c := &procCluster{t: t}
+	c := &procCluster{t: t, used: map[string]bool{}}
 	dir := t.TempDir()
 	var initial []string
 	for i := range n {
 		m := &member{
-			name: fmt.Sprintf("m%d", i+1), clientURL: "http://" + freeAddr(t), peerURL: "http://" + freeAddr(t),
+			name: fmt.Sprintf("m%d", i+1), clientURL: "http://" + c.freeAddr(), peerURL: "http://" + c.freeAddr(),
 			dataDir: filepath.Join(dir, fmt.Sprintf("m%d", i+1)), extra: extra,
 		}
 		initial = append(initial, m.name+"="+m.peerURL)
@@ -332,7 +338,7 @@ func TestProcess_AddPromoteAndRemoveMembersIncludingTheLeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	// member add --learner, then start it with --initial-cluster-state existing.
-	m4 := &member{name: "m4", clientURL: "http://" + freeAddr(t), peerURL: "http://" + freeAddr(t), dataDir: filepath.Join(t.TempDir(), "m4")}
+	m4 := &member{name: "m4", clientURL: "http://" + c.freeAddr(), peerURL: "http://" + c.freeAddr(), dataDir: filepath.Join(t.TempDir(), "m4")}
 	added, err := cl.MemberAdd(ctx, []string{m4.peerURL}, true)
 	if err != nil {
 		t.Fatalf("member add: %v", err)
