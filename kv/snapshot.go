@@ -86,8 +86,8 @@ type Frozen struct{ v *stateView }
 // write clone of the index makes the writes that follow pay for sharing.
 func (s *Store) Freeze() *Frozen { return &Frozen{v: s.freeze()} }
 
-// WriteTo writes the frozen state in the format of Snapshot.
-func (f *Frozen) WriteTo(w io.Writer) error {
+// Encode writes the frozen state in the format of Snapshot.
+func (f *Frozen) Encode(w io.Writer) error {
 	_, err := f.v.writeTo(w)
 	return err
 }

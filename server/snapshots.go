@@ -49,7 +49,7 @@ func (m *Member) takeSnapshot() error {
 	meta := raft.SnapshotMeta{Index: index, Term: term, ConfState: m.node.ConfState()}
 	frozen, members := m.store.Freeze(), m.cluster.clone()
 	write := func() error {
-		return m.snaps.Save(meta, func(w io.Writer) error { return writeSnapshotPayload(w, members, frozen.WriteTo) })
+		return m.snaps.Save(meta, func(w io.Writer) error { return writeSnapshotPayload(w, members, frozen.Encode) })
 	}
 	m.snapshotting = true
 	if m.env.Background == nil {
