@@ -1,0 +1,122 @@
+package server
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// testPKI is a throw-away CA and certificates signed by it, for 127.0.0.1.
+type testPKI struct {
+	dir    string
+	ca     *x509.Certificate
+	caKey  *ecdsa.PrivateKey
+	caFile string
+}
+
+func newTestPKI(t *testing.T) *testPKI {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "raftkv test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(der)
+	p := &testPKI{dir: t.TempDir(), ca: ca, caKey: key}
+	p.caFile = filepath.Join(p.dir, "ca.pem")
+	os.WriteFile(p.caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	return p
+}
+
+// issue writes a certificate and key usable as server and client for 127.0.0.1.
+func (p *testPKI) issue(t *testing.T, name string) (certFile, keyFile string) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile = filepath.Join(p.dir, name+".pem"), filepath.Join(p.dir, name+"-key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	return certFile, keyFile
+}
+
+// A cluster with TLS on both sides and client certificates required
+// everywhere: peers authenticate each other, clients must present a
+// certificate from the trusted CA.
+func TestTLS_MutualTLSForClientsAndPeers(t *testing.T) {
+	pki := newTestPKI(t)
+	cert, key := pki.issue(t, "member")
+	c := startLiveCluster(t, 3, func(cfg *Config) {
+		for _, urls := range []*[]string{&cfg.ListenClientURLs, &cfg.AdvertiseClientURLs, &cfg.ListenPeerURLs, &cfg.InitialAdvertisePeerURLs} {
+			for i := range *urls {
+				(*urls)[i] = strings.Replace((*urls)[i], "http://", "https://", 1)
+			}
+		}
+		cfg.InitialCluster = strings.ReplaceAll(cfg.InitialCluster, "http://", "https://")
+		cfg.ClientTLS = TLSFiles{CertFile: cert, KeyFile: key, TrustedCAFile: pki.caFile, ClientCertAuth: true}
+		cfg.PeerTLS = TLSFiles{CertFile: cert, KeyFile: key, TrustedCAFile: pki.caFile, ClientCertAuth: true}
+	})
+	clientCert, clientKey := pki.issue(t, "client")
+	pair, err := tls.LoadX509KeyPair(clientCert, clientKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(pki.ca)
+	withCert := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{pair}}}}
+	noCert := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+
+	resp, err := withCert.Post(c.url(1)+"/v3/kv/put", "application/json", strings.NewReader(`{"key":"Zm9v","value":"YmFy"}`))
+	if err != nil {
+		t.Fatalf("put over mutual TLS: %v", err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("put over mutual TLS: %d", resp.StatusCode)
+	}
+	resp, err = withCert.Post(c.url(2)+"/v3/kv/range", "application/json", strings.NewReader(`{"key":"Zm9v"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `"value":"YmFy"`) {
+		t.Fatalf("the write did not replicate over TLS peers: %s", body)
+	}
+	if resp, err := noCert.Post(c.url(0)+"/v3/kv/range", "application/json", strings.NewReader(`{"key":"Zm9v"}`)); err == nil {
+		resp.Body.Close()
+		t.Fatal("a client without a certificate was served")
+	}
+}
