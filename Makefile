@@ -1,6 +1,7 @@
 # raftkv — build, test and play.
 #
-#   make cluster      build the binaries and start a local 3-member cluster (issue: CLI/quickstart)
+#   make cluster      build the binaries and start a local 3-member cluster (Ctrl-C stops it)
+#   make stop-member M=2 / make start-member M=2   crash or restart one member, from another terminal
 #   make test         everything CI runs: gofmt, go vet, staticcheck, go test -race, simulator seeds
 #   make sim SEEDS=N  run N raft-level simulator seeds with all faults
 #   make sim-long     a long simulator run (many thousands of seeds)
@@ -14,12 +15,23 @@ STATICCHECK_VERSION := v0.8.2
 SEEDS       ?= 300
 FUZZTIME    ?= 30s
 
-.PHONY: all build test lint fmt-check vet staticcheck unit sim sim-long fuzz bench clean
+.PHONY: all build cluster stop-member start-member test lint fmt-check vet staticcheck unit sim sim-long fuzz bench clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
+
+# A local 3-member cluster (etcd's Procfile layout); Ctrl-C stops it.
+cluster: build
+	@scripts/cluster.sh run
+
+# From another terminal: crash one member (SIGKILL), or start it again.
+stop-member:
+	@scripts/cluster.sh stop $(M)
+
+start-member:
+	@scripts/cluster.sh start $(M)
 
 test: fmt-check vet staticcheck unit sim
 
@@ -59,4 +71,4 @@ bench:
 	cd bench && $(GO) test -run '^$$' -bench . -benchmem ./...
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) data

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# A local 3-member raftkv cluster, etcd's Procfile layout:
+#
+#   member  client URL               peer URL
+#   m1      http://127.0.0.1:2379    http://127.0.0.1:12380
+#   m2      http://127.0.0.1:22379   http://127.0.0.1:22380
+#   m3      http://127.0.0.1:32379   http://127.0.0.1:32380
+#
+#   scripts/cluster.sh run        start all three; their logs, prefixed with
+#                                 the member's name, go to this terminal;
+#                                 Ctrl-C stops them all
+#   scripts/cluster.sh stop N     kill member N abruptly (SIGKILL: a crash)
+#   scripts/cluster.sh start N    start member N again (its logs appear in
+#                                 the terminal running "run")
+#
+# Data lives under $DATA (default ./data). Binaries come from $BIN (default
+# ./bin). `make cluster`, `make stop-member M=N` and `make start-member M=N`
+# call this script.
+set -euo pipefail
+
+DATA=${DATA:-./data}
+BIN=${BIN:-./bin}
+TOKEN=${TOKEN:-raftkv-local}
+CLUSTER="m1=http://127.0.0.1:12380,m2=http://127.0.0.1:22380,m3=http://127.0.0.1:32380"
+
+client_port() { case $1 in 1) echo 2379 ;; 2) echo 22379 ;; 3) echo 32379 ;; esac; }
+peer_port()   { case $1 in 1) echo 12380 ;; 2) echo 22380 ;; 3) echo 32380 ;; esac; }
+
+check_member() {
+	case ${1:-} in 1|2|3) ;; *) echo "usage: $0 start|stop 1|2|3" >&2; exit 2 ;; esac
+}
+
+# start_member N: run member N in the background, its output prefixed "mN | ".
+start_member() {
+	local n=$1 c p state=new
+	c=$(client_port "$n"); p=$(peer_port "$n")
+	mkdir -p "$DATA"
+	# The data directory says whether this member has run before; raftkv
+	# restarts from it either way (the initial-cluster flags only matter the
+	# first time).
+	( exec "$BIN/raftkv" --name "m$n" --data-dir "$DATA/m$n" \
+		--listen-client-urls "http://127.0.0.1:$c" --advertise-client-urls "http://127.0.0.1:$c" \
+		--listen-peer-urls "http://127.0.0.1:$p" --initial-advertise-peer-urls "http://127.0.0.1:$p" \
+		--initial-cluster "$CLUSTER" --initial-cluster-token "$TOKEN" --initial-cluster-state "$state" \
+		2>&1 | sed -u "s/^/m$n | /" ) &
+	# Remember the raftkv process itself (not the pipeline) so `stop` can
+	# kill exactly it.
+	local pid=""
+	for _ in $(seq 1 50); do
+		pid=$(pgrep -n -f -- "--name m$n --data-dir $DATA/m$n" || true)
+		[ -n "$pid" ] && break
+		sleep 0.1
+	done
+	echo "$pid" > "$DATA/m$n.pid"
+}
+
+stop_member() {
+	local n=$1 pid
+	pid=$(cat "$DATA/m$n.pid" 2>/dev/null || true)
+	if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+		echo "m$n is not running" >&2
+		return 0
+	fi
+	kill -9 "$pid"
+	rm -f "$DATA/m$n.pid"
+	echo "killed m$n (pid $pid) with SIGKILL, as a crash would"
+}
+
+running() {
+	local pid
+	pid=$(cat "$DATA/m$1.pid" 2>/dev/null || true)
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
+run() {
+	mkdir -p "$DATA"
+	rm -f "$DATA"/m*.start
+	for n in 1 2 3; do
+		if running "$n"; then
+			echo "m$n is already running (pid $(cat "$DATA/m$n.pid")); stop it first" >&2
+			exit 1
+		fi
+	done
+	cleanup() {
+		trap - INT TERM EXIT
+		for n in 1 2 3; do
+			pid=$(cat "$DATA/m$n.pid" 2>/dev/null || true)
+			[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+		done
+		wait 2>/dev/null || true
+		rm -f "$DATA"/m*.pid "$DATA"/m*.start
+		echo "cluster stopped"
+	}
+	trap cleanup INT TERM EXIT
+	for n in 1 2 3; do start_member "$n"; done
+	echo "cluster running: client URLs http://127.0.0.1:2379, :22379, :32379 — Ctrl-C stops it"
+	# Serve `start N` requests from other terminals, so a restarted member's
+	# logs appear here with the others.
+	while true; do
+		for n in 1 2 3; do
+			if [ -e "$DATA/m$n.start" ]; then
+				rm -f "$DATA/m$n.start"
+				if running "$n"; then
+					echo "m$n is already running"
+				else
+					start_member "$n"
+				fi
+			fi
+		done
+		sleep 0.3
+	done
+}
+
+case ${1:-} in
+run) run ;;
+stop) check_member "${2:-}"; stop_member "$2" ;;
+start)
+	check_member "${2:-}"
+	if running "$2"; then echo "m$2 is already running"; exit 0; fi
+	if [ ! -d "$DATA" ]; then echo "no cluster data in $DATA: run 'make cluster' first" >&2; exit 1; fi
+	touch "$DATA/m$2.start"
+	echo "asked the cluster to start m$2 again (watch its terminal)"
+	;;
+*) echo "usage: $0 run | stop N | start N" >&2; exit 2 ;;
+esac
