@@ -2,6 +2,8 @@ package raftbench
 
 import (
 	"fmt"
+	"io"
+	"log"
 	"math/rand/v2"
 	"testing"
 
@@ -85,7 +87,8 @@ func newEtcd(b *testing.B) *etcdCluster {
 	for i := 1; i <= 3; i++ {
 		ms := etcd.NewMemoryStorage()
 		n, err := etcd.NewRawNode(&etcd.Config{ID: uint64(i), ElectionTick: 10, HeartbeatTick: 1, Storage: ms,
-			MaxSizePerMsg: 1 << 20, MaxInflightMsgs: 256, PreVote: true, CheckQuorum: true})
+			MaxSizePerMsg: 1 << 20, MaxInflightMsgs: 256, PreVote: true, CheckQuorum: true,
+			Logger: &etcd.DefaultLogger{Logger: log.New(io.Discard, "", 0)}})
 		if err != nil {
 			b.Fatal(err)
 		}
