@@ -29,6 +29,15 @@ type RaftConfig struct {
 	ReadEvery     Time
 	// Trace: 0 = none, 1 = readable events, 2 = also raft's own log lines.
 	Trace int
+	// MinFsync, if set, is the least time a durable write takes.
+	MinFsync Time
+	// ElectionTicks overrides the election timeout in ticks (default 10).
+	ElectionTicks int
+	// DropRate, if set, replaces the random message loss rate.
+	DropRate float64
+	// MaxMsgSize caps the entries of one append (raft.Config.MaxSizePerMsg;
+	// 0 means 64 KiB). A tiny cap sends one entry per message.
+	MaxMsgSize uint64
 	// Raft options a teaching run may switch.
 	DisablePreVote     bool
 	DisableCheckQuorum bool
@@ -138,6 +147,9 @@ func RunRaft(cfg RaftConfig) RaftResult {
 	}
 	s.res.Seed = cfg.Seed
 	s.net.configure(s.rng, cfg.Faults)
+	if cfg.DropRate > 0 {
+		s.net.dropRate = cfg.DropRate
+	}
 	s.healAt = cfg.Duration - cfg.HealBefore
 	s.faults = cfg.Schedule
 	if s.faults == nil {
@@ -243,10 +255,13 @@ func (s *raftSim) start(n *simNode) error {
 		n.applied, n.stateHash = idx, h
 	}
 	cfg := raft.Config{
-		ID: n.id, ElectionTick: 10, HeartbeatTick: 1, Storage: n.storage, Applied: n.applied,
+		ID: n.id, ElectionTick: max(s.cfg.ElectionTicks, 10*b2i(s.cfg.ElectionTicks == 0)), HeartbeatTick: 1, Storage: n.storage, Applied: n.applied,
 		Rand:           rand.New(rand.NewPCG(s.cfg.Seed, n.id*1000+uint64(n.incarnation))),
 		DisablePreVote: s.cfg.DisablePreVote, DisableCheckQuorum: s.cfg.DisableCheckQuorum,
 		Unsafe: s.cfg.Unsafe, MaxSizePerMsg: 64 << 10,
+	}
+	if s.cfg.MaxMsgSize != 0 {
+		cfg.MaxSizePerMsg = s.cfg.MaxMsgSize
 	}
 	if s.cfg.Trace > 1 {
 		cfg.Logger = traceLogger{s}
@@ -333,7 +348,7 @@ func (s *raftSim) pump(n *simNode) {
 }
 
 func (s *raftSim) fsyncLatency() Time {
-	base := 100*Microsecond + Time(s.rng.Int64N(int64(900*Microsecond)))
+	base := s.cfg.MinFsync + 100*Microsecond + Time(s.rng.Int64N(int64(900*Microsecond)))
 	if s.cfg.Faults.SlowDisk && !s.healed && s.rng.IntN(50) == 0 {
 		base += 10*Millisecond + Time(s.rng.Int64N(int64(300*Millisecond)))
 	}
@@ -780,4 +795,11 @@ func SortedFaults(fs []Fault) []Fault {
 	out := slices.Clone(fs)
 	slices.SortStableFunc(out, func(a, b Fault) int { return int(a.At - b.At) })
 	return out
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
