@@ -92,6 +92,9 @@ func (s *Server) clientHandler() http.Handler {
 	mux.HandleFunc("/livez", s.serveLivez)
 	mux.HandleFunc("/readyz", s.serveReadyz)
 	mux.HandleFunc("/metrics", s.serveMetrics)
+	mux.HandleFunc("/debug/raft", s.serveDebugRaft)
+	mux.HandleFunc("/debug/control", s.serveDebugControl)
+	mux.HandleFunc("/ui", s.serveUI)
 	if s.cfg.EnablePprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

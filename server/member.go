@@ -97,6 +97,7 @@ type Member struct {
 	fatal error
 
 	stats Stats
+	debug debugState
 }
 
 // ID returns the member's ID.

@@ -9,7 +9,7 @@ import (
 
 // Tick advances the member's clock by one heartbeat interval.
 func (m *Member) Tick() {
-	if m.fatal != nil || m.removed {
+	if m.fatal != nil || m.removed || m.debug.paused {
 		return
 	}
 	m.node.Tick()
@@ -35,9 +35,10 @@ func (m *Member) AdvanceElectionTicks() {
 
 // Step delivers a message from a peer.
 func (m *Member) Step(msg raft.Message) {
-	if m.fatal != nil || m.removed {
+	if m.fatal != nil || m.removed || m.debug.isolated {
 		return
 	}
+	m.noteMessage(msg, false)
 	if err := m.node.Step(msg); err != nil {
 		m.logf("ignored %s from %x: %v", msg.Type, msg.From, err)
 	}
@@ -79,7 +80,7 @@ func (m *Member) handleReady(rd raft.Ready) error {
 		m.onSoftState(*rd.SoftState)
 	}
 	// A leader's appends travel while its own disk writes (thesis §10.2.1).
-	m.env.Transport.Send(rd.Messages)
+	m.send(rd.Messages)
 	if !rd.Snapshot.IsEmpty() {
 		if err := m.saveIncomingSnapshot(rd.Snapshot); err != nil {
 			return err
@@ -106,7 +107,7 @@ func (m *Member) handleReady(rd raft.Ready) error {
 		return fmt.Errorf("server: append to the in-memory log: %w", err)
 	}
 	// Vote grants and append acknowledgements promise durability: only now.
-	m.env.Transport.Send(rd.MessagesAfterPersist)
+	m.send(rd.MessagesAfterPersist)
 	m.applyEntries(rd.CommittedEntries)
 	m.reads.answered(m, rd.ReadStates)
 	m.node.Advance(rd)
