@@ -15,7 +15,7 @@ STATICCHECK_VERSION := v0.8.2
 SEEDS       ?= 300
 FUZZTIME    ?= 30s
 
-.PHONY: all build cluster stop-member start-member test lint fmt-check vet staticcheck unit sim sim-long fuzz bench clean
+.PHONY: all build cluster stop-member start-member test lint fmt-check vet staticcheck unit ui-test ui-check sim sim-long fuzz bench clean
 
 all: build
 
@@ -33,7 +33,7 @@ stop-member:
 start-member:
 	@scripts/cluster.sh start $(M)
 
-test: fmt-check vet staticcheck unit sim
+test: fmt-check vet staticcheck unit ui-test sim
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bench/*')); \
@@ -52,6 +52,16 @@ staticcheck: $(STATICCHECK)
 
 unit:
 	$(GO) test -race -timeout 20m ./...
+
+# The renderer of /ui and of the simulator's timeline, with Node's test runner.
+ui-test:
+	@command -v node >/dev/null || { echo "node is needed for the UI tests (Node.js 18 or newer)"; exit 1; }
+	node --test ui/
+
+# Screenshots of the live page against a running 3-member cluster and of a
+# simulator timeline, with Debian's headless Chromium (installed if missing).
+ui-check: build
+	@scripts/ui-check.sh
 
 sim:
 	$(GO) run ./cmd/raftsim -seeds $(SEEDS) -faults all

@@ -35,6 +35,8 @@ type RaftConfig struct {
 	ElectionTicks int
 	// DropRate, if set, replaces the random message loss rate.
 	DropRate float64
+	// Record keeps a timeline of the run for ui.TimelinePage (RaftResult.Timeline).
+	Record bool
 	// MaxMsgSize caps the entries of one append (raft.Config.MaxSizePerMsg;
 	// 0 means 64 KiB). A tiny cap sends one entry per message.
 	MaxMsgSize uint64
@@ -62,6 +64,8 @@ type RaftResult struct {
 	// compared byte for byte without storing everything.
 	Digest uint64
 	Stats  RaftStats
+	// Timeline is the recorded run (JSON for ui.TimelinePage) when Record is set.
+	Timeline []byte
 }
 
 // RaftStats counts what happened in a run.
@@ -98,6 +102,7 @@ type raftSim struct {
 	probes []string
 	digest uint64
 	member membershipDriver
+	rec    *recorder
 }
 
 type proposal struct {
@@ -146,6 +151,9 @@ func RunRaft(cfg RaftConfig) RaftResult {
 		digest:   14695981039346656037,
 	}
 	s.res.Seed = cfg.Seed
+	if cfg.Record {
+		s.rec = &recorder{maxMsgs: 200000}
+	}
 	s.net.configure(s.rng, cfg.Faults)
 	if cfg.DropRate > 0 {
 		s.net.dropRate = cfg.DropRate
@@ -177,6 +185,9 @@ func RunRaft(cfg RaftConfig) RaftResult {
 		s.now = e.at
 		s.res.Stats.Events++
 		s.dispatch(e)
+		if s.rec != nil {
+			s.rec.frame(s)
+		}
 	}
 	if s.check.violation == "" {
 		s.checkLiveness()
@@ -187,6 +198,10 @@ func RunRaft(cfg RaftConfig) RaftResult {
 		s.tracef("VIOLATION: %s", s.check.violation)
 	}
 	s.res.Digest = s.digest
+	if s.rec != nil {
+		s.rec.frame(s)
+		s.res.Timeline = s.rec.json(fmt.Sprintf("raftsim seed %d: %d nodes", cfg.Seed, cfg.Nodes), s.now)
+	}
 	return s.res
 }
 
@@ -195,8 +210,12 @@ func (s *raftSim) jitter(mean Time) Time {
 }
 
 func (s *raftSim) tracef(format string, args ...any) {
-	line := s.now.String() + "  " + fmt.Sprintf(format, args...)
+	text := fmt.Sprintf(format, args...)
+	line := s.now.String() + "  " + text
 	s.mix([]byte(line))
+	if s.rec != nil {
+		s.rec.event(s.now, text)
+	}
 	if s.cfg.Trace > 0 {
 		s.res.Trace = append(s.res.Trace, line)
 	}
@@ -490,6 +509,9 @@ func (s *raftSim) observeStatus(n *simNode) {
 func (s *raftSim) sendAll(from *simNode, msgs []raft.Message) {
 	for _, m := range msgs {
 		s.res.Stats.Messages++
+		if s.rec != nil {
+			s.rec.message(s.now, m)
+		}
 		if m.Type == raft.MsgVoteResp && !m.Reject {
 			s.check.observeGrant(m.From, m.To, m.Term)
 		}

@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"github.com/raftkv/raftkv/sim"
+	"github.com/raftkv/raftkv/ui"
 )
 
 const usage = `raftsim runs the deterministic Raft simulator.
 
   raftsim -seed 7                 run one seed and print what happened
   raftsim -seed 7 -v 2            ... with raft's own log lines
+  raftsim -seed 7 -trace run.html ... and a timeline to replay in a browser
   raftsim -seeds 1000 -faults all run seeds 1..1000; the last line is "N passed, M failed"
 
 Every run is a pure function of its seed and flags: a failing seed replays
@@ -43,6 +45,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Int("v", 1, "trace detail for -seed: 0 summary only, 1 events, 2 also raft's log lines")
 	noPreVote := fs.Bool("no-prevote", false, "switch PreVote off (for teaching)")
 	noCheckQuorum := fs.Bool("no-checkquorum", false, "switch CheckQuorum off (for teaching)")
+	tracePath := fs.String("trace", "", "with -seed: write the run as a self-contained HTML timeline to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -80,7 +83,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		parts := []string{"go run ./cmd/raftsim", fmt.Sprintf("-seed %d", seed), "-faults " + *faults}
 		fs.Visit(func(f *flag.Flag) {
 			switch f.Name {
-			case "seed", "seeds", "start", "faults", "v":
+			case "seed", "seeds", "start", "faults", "v", "trace":
 			default:
 				parts = append(parts, fmt.Sprintf("-%s %s", f.Name, f.Value))
 			}
@@ -112,7 +115,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	case *seed > 0:
-		res := sim.RunRaft(configure(*seed, *verbose))
+		cfg := configure(*seed, *verbose)
+		cfg.Record = *tracePath != ""
+		res := sim.RunRaft(cfg)
+		if *tracePath != "" {
+			if err := os.WriteFile(*tracePath, ui.TimelinePage(res.Timeline), 0o644); err != nil {
+				fmt.Fprintf(stderr, "raftsim: %v\n", err)
+				return 1
+			}
+			defer fmt.Fprintf(stdout, "timeline written to %s (open it in a browser)\n", *tracePath)
+		}
 		for _, line := range res.Trace {
 			fmt.Fprintln(stdout, line)
 		}
