@@ -17,20 +17,34 @@ import (
 // taken with etcdctl 3.7.3), with the transcript's own IDs and revisions,
 // and compare what it prints with what etcdctl printed, byte for byte.
 
-// transcript maps each command of the transcript ("etcdctl get /testdir
-// --prefix") to the outputs recorded for it, in order.
-func transcript(t *testing.T) map[string][]string {
+// block is one command of the transcript and what etcdctl printed.
+type block struct {
+	cmd, out string
+}
+
+// transcriptBlocks reads the transcript's commands in order.
+func transcriptBlocks(t *testing.T) []block {
 	t.Helper()
 	data, err := os.ReadFile("testdata/etcdctl.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string][]string{}
-	blocks := strings.Split(string(data), "```\n$ ")
-	for _, b := range blocks[1:] {
+	var out []block
+	for _, b := range strings.Split(string(data), "```\n$ ")[1:] {
 		cmd, rest, _ := strings.Cut(b, "\n")
 		body, _, _ := strings.Cut(rest, "```")
-		out[cmd] = append(out[cmd], body)
+		out = append(out, block{cmd, body})
+	}
+	return out
+}
+
+// transcript maps each command of the transcript ("etcdctl get /testdir
+// --prefix") to the outputs recorded for it, in order.
+func transcript(t *testing.T) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, b := range transcriptBlocks(t) {
+		out[b.cmd] = append(out[b.cmd], b.out)
 	}
 	return out
 }
