@@ -93,6 +93,23 @@ func (u unsupported) EndpointHealth([]epHealth) error                     { retu
 func (u unsupported) EndpointStatus([]epStatus) error                     { return u.err() }
 func (u unsupported) EndpointHashKV([]epHashKV) error                     { return u.err() }
 
+// printTxnOp prints one answer of a txn as the answer of a get, put or del;
+// false if it is none of these (a nested txn, which etcdctl does not print
+// either).
+func printTxnOp(p printer, op wire.ResponseOp) bool {
+	switch {
+	case op.ResponseDeleteRange != nil:
+		p.Del(op.ResponseDeleteRange)
+	case op.ResponsePut != nil:
+		p.Put(op.ResponsePut)
+	case op.ResponseRange != nil:
+		p.Get(op.ResponseRange)
+	default:
+		return false
+	}
+	return true
+}
+
 // The rows below are shared by the simple format (each row joined by ", ")
 // and the table format, as in etcdctl's printer.go.
 

@@ -68,14 +68,7 @@ func (p *fieldsPrinter) Txn(r *client.TxnResponse) error {
 	p.hdr(r.Header)
 	fmt.Fprintln(p.w, `"Succeeded" :`, r.Succeeded)
 	for _, op := range r.Responses {
-		switch {
-		case op.ResponseDeleteRange != nil:
-			p.Del(op.ResponseDeleteRange)
-		case op.ResponsePut != nil:
-			p.Put(op.ResponsePut)
-		case op.ResponseRange != nil:
-			p.Get(op.ResponseRange)
-		default:
+		if !printTxnOp(p, op) {
 			fmt.Fprintf(p.w, "\"Unknown\" : %q\n", fmt.Sprintf("%+v", op))
 		}
 	}

@@ -75,14 +75,7 @@ func (p *simplePrinter) Txn(r *client.TxnResponse) error {
 	}
 	for _, op := range r.Responses {
 		fmt.Fprintln(p.w)
-		switch {
-		case op.ResponseDeleteRange != nil:
-			p.Del(op.ResponseDeleteRange)
-		case op.ResponsePut != nil:
-			p.Put(op.ResponsePut)
-		case op.ResponseRange != nil:
-			p.Get(op.ResponseRange)
-		default:
+		if !printTxnOp(p, op) {
 			fmt.Fprintf(p.w, "unexpected response %+v\n", op)
 		}
 	}
