@@ -1,0 +1,332 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// These tests run the raftkvctl binary against the shared cluster, as a
+// user at a shell would.
+
+// TestTutorial runs the seed tutorial's commands verbatim, with raftkvctl
+// in etcdctl's place (shared/seeds/, section 3.2).
+func TestTutorial(t *testing.T) {
+	c := cluster(t)
+	expect := func(r result, code int, stdout string) {
+		t.Helper()
+		if r.code != code || r.stdout != stdout {
+			t.Errorf("exit %d, stdout %q, stderr %q; want exit %d, stdout %q", r.code, r.stdout, r.stderr, code, stdout)
+		}
+	}
+	if r := c.ctl(t, "-h"); r.code != 0 || !strings.Contains(r.stdout, "COMMANDS:") {
+		t.Errorf("raftkvctl -h: %+v", r)
+	}
+	// The tutorial exports ETCDCTL_API=3: a warning, nothing worse.
+	r := execute(t, c.environ("RAFTKVCTL_API=3"), "", c.ctlPath, "put", "/testdir/testkey", "Hello world")
+	expect(r, 0, "OK\n")
+	if !strings.Contains(r.stderr, "unrecognized environment variable") {
+		t.Errorf("no warning for RAFTKVCTL_API=3: %q", r.stderr)
+	}
+	expect(c.ctl(t, "get", "/testdir/testkey"), 0, "/testdir/testkey\nHello world\n")
+	if r := c.ctl(t, "del", "/", "--prefix"); r.code != 0 || !regexp.MustCompile(`^[1-9][0-9]*\n$`).MatchString(r.stdout) {
+		t.Errorf("del / --prefix: %+v", r)
+	}
+	expect(c.ctl(t, "del", "/test", "--prefix"), 0, "0\n")
+	expect(c.ctl(t, "get", "/testdir/testkey"), 0, "")
+
+	// watch: window 1 puts, window 2 watches.
+	expect(c.ctl(t, "put", "key1", "hello"), 0, "OK\n")
+	w := c.start(t, "watch", "key1")
+	syncWatch(t, c, w, "key1")
+	expect(c.ctl(t, "put", "key1", "hello work"), 0, "OK\n")
+	expect(c.ctl(t, "del", "key1"), 0, "1\n")
+	waitFor(t, "the watch to print the put and the delete", func() bool {
+		return strings.HasSuffix(w.out.String(), "PUT\nkey1\nhello work\nDELETE\nkey1\n\n")
+	})
+	w.signal(t, syscall.SIGINT)
+	if code := w.wait(t); code != 130 {
+		t.Errorf("watch after Ctrl-C: exit %d, want 130", code)
+	}
+
+	expect(c.ctl(t, "version"), 0, "raftkvctl version: 0.1.0\nAPI version: 3.7\n")
+	// curl http://127.0.0.1:2379/version
+	resp, err := http.Get(c.members[0].clientURL + "/version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `"etcdserver":"0.1.0"`) {
+		t.Errorf("GET /version: %s", body)
+	}
+}
+
+// syncWatch returns once the watch w (on key) is in place: it puts "sync"
+// until w prints it (as text, or in base64 with -w json). A watch says
+// nothing when it starts, so this is the only way to know, from outside,
+// that it will see what follows.
+func syncWatch(t *testing.T, c *testCluster, w *proc, key string) {
+	t.Helper()
+	waitFor(t, "the watch to start", func() bool {
+		if r := c.ctl(t, "put", key, "sync"); r.code != 0 {
+			t.Fatalf("put: %+v", r)
+		}
+		out := w.out.String()
+		return strings.Contains(out, "\nsync\n") || strings.Contains(out, `"c3luYw=="`) || w.exited()
+	})
+	if w.exited() {
+		t.Fatalf("watch exited: %q %q", w.out.String(), w.errOut.String())
+	}
+}
+
+// The transcript's background steps: a watch while another shell writes.
+func TestWatch(t *testing.T) {
+	c := cluster(t)
+	w := c.start(t, "watch", "/testw", "--prefix", "--prev-kv", "-w", "json")
+	syncWatch(t, c, w, "/testw/sync")
+	c.ctl(t, "put", "/testw/a", "1")
+	c.ctl(t, "put", "/testw/a", "2")
+	var got string
+	waitFor(t, "both puts", func() bool {
+		got = w.out.String()
+		return strings.Count(got, `"L3Rlc3R3L2E="`) == 3 // key /testw/a: twice in kv, once in prev_kv
+	})
+	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
+	want := golden(t, "etcdctl watch /testw --prefix --prev-kv -w json", 0)
+	want = want[strings.Index(want, "{"):strings.Index(want, "[watch ended")]
+	if diff := cmp.Diff(normalize(want), normalize(strings.Join(lines[len(lines)-2:], "\n")+"\n")); diff != "" {
+		t.Errorf("watch -w json (-etcdctl +raftkvctl, normalized):\n%s", diff)
+	}
+	w.signal(t, syscall.SIGTERM)
+	if code := w.wait(t); code != 143 {
+		t.Errorf("watch after SIGTERM: exit %d, want 143", code)
+	}
+}
+
+// lock: a second holder waits until the first is interrupted.
+func TestLock(t *testing.T) {
+	c := cluster(t)
+	first := c.start(t, "lock", "e2elock")
+	waitFor(t, "the first to hold the lock", func() bool {
+		return regexp.MustCompile(`^e2elock/[0-9a-f]+\n\n$`).MatchString(first.out.String()) || first.exited()
+	})
+	key := strings.TrimSpace(first.out.String())
+	second := c.start(t, "lock", "e2elock", "--", "sh", "-c", `echo "got-it $ETCD_LOCK_KEY $RAFTKV_LOCK_KEY"`)
+	// The second has queued once its key is there; it must then wait.
+	waitFor(t, "the second to queue", func() bool {
+		return strings.Count(c.ctl(t, "get", "e2elock", "--prefix", "--keys-only").stdout, "e2elock/") == 2 || second.exited()
+	})
+	if second.exited() || second.out.String() != "" {
+		t.Fatalf("the second took the lock while the first held it: %q %q", second.out.String(), second.errOut.String())
+	}
+	first.signal(t, syscall.SIGTERM)
+	if code := first.wait(t); code != 0 {
+		t.Errorf("first holder after SIGTERM: exit %d, stderr %q", code, first.errOut.String())
+	}
+	if code := second.wait(t); code != 0 {
+		t.Fatalf("second holder: exit %d, stderr %q", code, second.errOut.String())
+	}
+	m := regexp.MustCompile(`^got-it (e2elock/[0-9a-f]+) (e2elock/[0-9a-f]+)\n$`).FindStringSubmatch(second.out.String())
+	if m == nil || m[1] != m[2] || m[1] == key {
+		t.Errorf("the command under the lock printed %q (first held %s)", second.out.String(), key)
+	}
+	if r := c.ctl(t, "get", "e2elock", "--prefix"); r.stdout != "" {
+		t.Errorf("keys left behind: %q", r.stdout)
+	}
+}
+
+// elect: when the leader's process ends, the next candidate leads, and an
+// observer sees both.
+func TestElect(t *testing.T) {
+	c := cluster(t)
+	leaderRE := regexp.MustCompile(`^e2eelect/[0-9a-f]+\np1\n$`)
+	first := c.start(t, "elect", "e2eelect", "p1")
+	waitFor(t, "p1 to lead", func() bool { return leaderRE.MatchString(first.out.String()) || first.exited() })
+	observer := c.start(t, "elect", "-l", "e2eelect")
+	waitFor(t, "the observer to see p1", func() bool { return strings.Contains(observer.out.String(), "\np1\n") || observer.exited() })
+	second := c.start(t, "elect", "e2eelect", "p2")
+	waitFor(t, "p2 to campaign", func() bool {
+		return strings.Count(c.ctl(t, "get", "e2eelect", "--prefix", "--keys-only").stdout, "e2eelect/") == 2 || second.exited()
+	})
+	if second.out.String() != "" {
+		t.Fatalf("p2 leads while p1 does: %q", second.out.String())
+	}
+	first.signal(t, syscall.SIGINT)
+	if code := first.wait(t); code != 0 {
+		t.Errorf("p1 after Ctrl-C: exit %d, stderr %q", code, first.errOut.String())
+	}
+	waitFor(t, "p2 to lead", func() bool {
+		return regexp.MustCompile(`^e2eelect/[0-9a-f]+\np2\n$`).MatchString(second.out.String()) || second.exited()
+	})
+	waitFor(t, "the observer to see p2", func() bool { return strings.HasSuffix(observer.out.String(), "\np2\n") })
+	if got := observer.out.String(); got != first.out.String()+second.out.String() {
+		t.Errorf("the observer saw %q, want the two leaders %q then %q", got, first.out.String(), second.out.String())
+	}
+	for _, p := range []*proc{second, observer} {
+		p.signal(t, syscall.SIGTERM)
+		if code := p.wait(t); code != 0 {
+			t.Errorf("raftkvctl %q after SIGTERM: exit %d, stderr %q", p.args, code, p.errOut.String())
+		}
+	}
+}
+
+// --endpoints: the client moves on from an endpoint that is down.
+func TestFailover(t *testing.T) {
+	c := cluster(t)
+	env := baseEnviron(envPrefix + "ENDPOINTS=" + deadEndpoint(t) + "," + c.members[0].endpoint())
+	if r := execute(t, env, "", c.ctlPath, "put", "failover", "yes"); r.code != 0 || r.stdout != "OK\n" {
+		t.Fatalf("put with the first endpoint down: %+v", r)
+	}
+	if r := execute(t, env, "", c.ctlPath, "get", "failover", "--print-value-only"); r.code != 0 || r.stdout != "yes\n" {
+		t.Fatalf("get with the first endpoint down: %+v", r)
+	}
+
+	// A member that stops, first in --endpoints: the others answer, and it
+	// catches up when it comes back. It is a follower: stopping the leader
+	// would test the election (a write sent just then waits for the
+	// server's request timeout, 7 s, as etcd's does), not raftkvctl.
+	m := c.follower(t)
+	env = baseEnviron(envPrefix + "ENDPOINTS=" + m.endpoint() + "," + strings.Join(c.endpoints(), ","))
+	c.stopMember(m)
+	defer func() {
+		if err := c.startMember(m); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.waitHealthy(60e9); err != nil {
+			t.Fatal(err)
+		}
+		if r := execute(t, baseEnviron(), "", c.ctlPath, "--endpoints="+m.endpoint(), "get", "failover", "--print-value-only"); r.stdout != "again\n" {
+			t.Errorf("the restarted member does not have the write it missed: %+v", r)
+		}
+	}()
+	if r := execute(t, env, "", c.ctlPath, "put", "failover", "again"); r.code != 0 || r.stdout != "OK\n" {
+		t.Fatalf("put with %s stopped: %+v", m.name, r)
+	}
+	if r := execute(t, env, "", c.ctlPath, "get", "failover", "--print-value-only"); r.code != 0 || r.stdout != "again\n" {
+		t.Fatalf("get with %s stopped: %+v", m.name, r)
+	}
+	r := c.ctl(t, "endpoint", "status")
+	if r.code != 1 || !strings.HasPrefix(r.stderr, "Failed to get the status of endpoint "+m.endpoint()+" (") ||
+		strings.Count(r.stdout, "\n") != 2 {
+		t.Errorf("endpoint status with %s stopped: %+v", m.name, r)
+	}
+}
+
+// Bad command lines and a dead cluster: etcdctl's errors and exit codes,
+// from the binary itself.
+func TestExitCodes(t *testing.T) {
+	c := cluster(t)
+	tests := []struct {
+		args     []string
+		code     int
+		lastLine string
+	}{
+		{[]string{"get", "--foo"}, 1, ""},
+		{[]string{"foo"}, 1, "Run 'raftkvctl --help' for usage."},
+		{[]string{"get"}, 128, "Error: get command needs one argument as key and an optional argument as range_end"},
+		{[]string{"-w", "xml", "get", "k"}, 4, "Error: unsupported output format"},
+		{[]string{"--endpoints=" + deadEndpoint(t), "--command-timeout=1s", "get", "foo"}, 1, "Error: context deadline exceeded"},
+		{[]string{"--endpoints=" + deadEndpoint(t), "--command-timeout=1s", "put", "foo", "bar"}, 1, "Error: context deadline exceeded"},
+	}
+	env := baseEnviron() // the tests give --endpoints
+	for _, tt := range tests {
+		r := execute(t, env, "", c.ctlPath, tt.args...)
+		lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+		if r.code != tt.code || (tt.lastLine != "" && lines[len(lines)-1] != tt.lastLine) {
+			t.Errorf("raftkvctl %s: exit %d, stderr %q; want exit %d, last line %q", strings.Join(tt.args, " "), r.code, r.stderr, tt.code, tt.lastLine)
+		}
+	}
+	if r := execute(t, env, "", c.ctlPath, "get", "--foo"); !strings.HasPrefix(r.stderr, "Error: unknown flag: --foo\nNAME:") {
+		t.Errorf("get --foo: %q", r.stderr)
+	}
+}
+
+// TestTranscript replays etcdctl's transcript (testdata/etcdctl.md) with
+// raftkvctl in etcdctl's place, through a shell as it was taken, and checks
+// that every output is etcdctl's once the numbers that must differ (IDs,
+// revisions, ports, sizes, durations) are normalized.
+func TestTranscript(t *testing.T) {
+	c := cluster(t)
+	// The transcript began with an empty store and no lease.
+	c.ctl(t, "del", "", "--prefix")
+	for _, id := range strings.Fields(c.ctl(t, "lease", "list").stdout)[3:] {
+		c.ctl(t, "lease", "revoke", id)
+	}
+	// Steps whose output depends on more than the normalized numbers, each
+	// checked by a test of its own.
+	skip := map[string]string{
+		"etcdctl get /testdir/testkey --rev=2":       "a revision of the transcript's history (TestRevisions)",
+		"timeout 1 etcdctl watch key1 --rev=9":       "a revision of the transcript's history (TestRevisions)",
+		"etcdctl compaction 23":                      "a revision of the transcript's history (TestRevisions)",
+		"etcdctl member list":                        "raftkvctl adds IS LEADER (TestLeaderIsMarked, TestGoldenMemberList)",
+		"etcdctl member list -w table":               "raftkvctl adds IS LEADER (TestLeaderIsMarked, TestGoldenMemberList)",
+		"etcdctl endpoint status -w table":           "IS LEADER depends on who leads (TestLeaderIsMarked)",
+		"etcdctl endpoint status --cluster -w table": "IS LEADER depends on who leads (TestLeaderIsMarked)",
+		"env -u ETCDCTL_ENDPOINTS etcdctl endpoint status --endpoints=127.0.0.1:22379 -w json": "raftkv has no quota: no dbSizeQuota (TestLeaderIsMarked)",
+	}
+	// The transcript's endpoints, and its lease ID once ours is known.
+	replace := []string{"ETCDCTL_", envPrefix,
+		"127.0.0.1:22379", c.members[0].endpoint(), "127.0.0.1:22389", c.members[1].endpoint(), "127.0.0.1:22399", c.members[2].endpoint()}
+	for _, b := range transcriptBlocks(t) {
+		if why, ok := skip[b.cmd]; ok {
+			t.Logf("skipped %q: %s", b.cmd, why)
+			continue
+		}
+		if strings.Contains(b.out, "\n# ") || strings.HasPrefix(b.out, "# ") {
+			t.Logf("skipped %q: steps in another shell (TestWatch, TestLock, TestElect)", b.cmd)
+			continue
+		}
+		wantOut, wantCode := b.out, 0
+		if m := regexp.MustCompile(`\[.*exit code (\d+)\]\n`).FindStringSubmatch(wantOut); m != nil {
+			fmt.Sscan(m[1], &wantCode)
+			wantOut = strings.Replace(wantOut, m[0], "", 1)
+		}
+		line := strings.NewReplacer(replace...).Replace(b.cmd)
+		r := c.sh(t, strings.ReplaceAll(line, "etcdctl", "raftkvctl"))
+		if r.code != wantCode {
+			t.Errorf("%s: exit %d, want %d (stderr %q)", line, r.code, wantCode, r.stderr)
+		}
+		if diff := cmp.Diff(normalize(wantOut), normalize(r.stdout+r.stderr)); diff != "" {
+			t.Errorf("%s (-etcdctl +raftkvctl, normalized):\n%s", line, diff)
+		}
+		if b.cmd == "etcdctl lease grant 60" {
+			if m := regexp.MustCompile(`^lease ([0-9a-f]+) granted`).FindStringSubmatch(r.stdout); m != nil {
+				replace = append(replace, "535ba20c03067310", m[1])
+			}
+		}
+	}
+}
+
+// normalize hides what must differ between etcd's run and ours: the
+// numbers (hex IDs of members, leases and locks; revisions, ports, hashes,
+// versions), durations and sizes, and so the widths of table columns; and
+// the log lines of etcdctl's gRPC client.
+func normalize(s string) string {
+	s = strings.NewReplacer("etcdctl", "raftkvctl", "etcd member", "raftkv member").Replace(s)
+	var lines []string
+	for _, l := range strings.SplitAfter(s, "\n") {
+		if !strings.HasPrefix(l, `{"level":`) {
+			lines = append(lines, l)
+		}
+	}
+	s = strings.Join(lines, "")
+	for _, r := range []struct{ re, with string }{
+		{`\b[0-9a-f]*[0-9][0-9a-f]*\b`, "N"}, // a number, or a hex ID
+		{`\d+`, "N"},                         // in a word: m1
+		{`N(\.N)+`, "N"},                     // 3.7.3, 127.0.0.1
+		{`N(ns|µs|ms|s)\b`, "<duration>"},
+		{`N (B|kB|MB|GB)\b`, "<size>"},
+		{` +`, " "},
+		{`─+`, "─"},
+	} {
+		s = regexp.MustCompile(r.re).ReplaceAllString(s, r.with)
+	}
+	return s
+}
