@@ -52,6 +52,8 @@ staticcheck: $(STATICCHECK)
 
 unit:
 	$(GO) test -race -timeout 20m ./...
+	# The break-a-rule scenarios need a build that may switch rules off.
+	$(GO) test -race -tags raftunsafe -run Scenarios ./sim/
 
 # The renderer of /ui and of the simulator's timeline, with Node's test runner.
 ui-test:

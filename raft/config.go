@@ -103,3 +103,7 @@ func (c *Config) validate() error {
 	}
 	return nil
 }
+
+// UnsafeRulesAllowed reports whether this build may switch safety rules off
+// (only builds tagged raftunsafe, for the simulator's demonstrations).
+func UnsafeRulesAllowed() bool { return unsafeRulesAllowed }

@@ -49,6 +49,7 @@ const (
 	evReport     // tell a sender whether its snapshot arrived
 	evSample     // periodic trace line
 	evMembership // the membership driver's next step
+	evScript     // the script's next look at the run
 )
 
 type eventQueue struct {

@@ -35,6 +35,13 @@ type RaftConfig struct {
 	ElectionTicks int
 	// DropRate, if set, replaces the random message loss rate.
 	DropRate float64
+	// LoseCurrentTermAppends makes the network lose the entries of every
+	// append that the sender wrote in its current term (the rest of the
+	// message arrives). Only entries a leader wrote in an earlier term get
+	// through: the adversary of the Figure 8 scenario.
+	LoseCurrentTermAppends bool
+	// Script, if set, stages the run step by step (script.go).
+	Script []ScriptStep
 	// Record keeps a timeline of the run for ui.TimelinePage (RaftResult.Timeline).
 	Record bool
 	// MaxMsgSize caps the entries of one append (raft.Config.MaxSizePerMsg;
@@ -103,7 +110,12 @@ type raftSim struct {
 	digest uint64
 	member membershipDriver
 	rec    *recorder
+	script *ScriptState
+	// lastGrant is the newest vote grant sent (for scripts).
+	lastGrant voteGrant
 }
+
+type voteGrant struct{ voter, candidate, term uint64 }
 
 type proposal struct {
 	node        int
@@ -176,6 +188,10 @@ func RunRaft(cfg RaftConfig) RaftResult {
 	s.queue.schedule(event{at: Second, kind: evSample})
 	if cfg.Faults.Membership {
 		s.queue.schedule(event{at: 2 * Second, kind: evMembership})
+	}
+	if len(cfg.Script) > 0 {
+		s.script = &ScriptState{s: s, labels: map[string]int{}, cut: map[int]bool{}}
+		s.queue.schedule(event{at: scriptEvery, kind: evScript})
 	}
 	for s.queue.Len() > 0 && s.check.violation == "" {
 		e := s.queue.next()
@@ -342,6 +358,9 @@ func (s *raftSim) dispatch(e event) {
 	case evSample:
 		s.sample()
 		s.queue.schedule(event{at: s.now + Second, kind: evSample})
+	case evScript:
+		s.scriptTick()
+		s.queue.schedule(event{at: s.now + scriptEvery, kind: evScript})
 	case evMembership:
 		s.membershipStep()
 		s.queue.schedule(event{at: s.jitter(700 * Millisecond), kind: evMembership})
@@ -514,10 +533,22 @@ func (s *raftSim) sendAll(from *simNode, msgs []raft.Message) {
 		}
 		if m.Type == raft.MsgVoteResp && !m.Reject {
 			s.check.observeGrant(m.From, m.To, m.Term)
+			s.lastGrant = voteGrant{voter: m.From, candidate: m.To, term: m.Term}
 		}
 		to := s.nodeByID(m.To)
 		if to == nil {
 			continue
+		}
+		if s.cfg.LoseCurrentTermAppends && !s.healed && m.Type == raft.MsgApp {
+			// The adversary of the Figure 8 scenario: entries the sender
+			// wrote in its current term are lost on the way; the rest of the
+			// message (its consistency check, older entries) arrives.
+			for i, e := range m.Entries {
+				if e.Term == m.Term {
+					m.Entries = m.Entries[:i:i]
+					break
+				}
+			}
 		}
 		s.msgs = append(s.msgs, m)
 		idx := len(s.msgs) - 1

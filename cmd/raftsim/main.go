@@ -17,6 +17,7 @@ const usage = `raftsim runs the deterministic Raft simulator.
   raftsim -seed 7                 run one seed and print what happened
   raftsim -seed 7 -v 2            ... with raft's own log lines
   raftsim -seed 7 -trace run.html ... and a timeline to replay in a browser
+  raftsim -scenario list          the break-a-rule scenarios (most need -tags raftunsafe)
   raftsim -seeds 1000 -faults all run seeds 1..1000; the last line is "N passed, M failed"
 
 Every run is a pure function of its seed and flags: a failing seed replays
@@ -46,6 +47,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	noPreVote := fs.Bool("no-prevote", false, "switch PreVote off (for teaching)")
 	noCheckQuorum := fs.Bool("no-checkquorum", false, "switch CheckQuorum off (for teaching)")
 	tracePath := fs.String("trace", "", "with -seed: write the run as a self-contained HTML timeline to this file")
+	scenario := fs.String("scenario", "", "run a break-a-rule scenario (\"list\" lists them): search seeds until the checker catches the violation")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -91,6 +93,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return strings.Join(parts, " ")
 	}
 
+	if *scenario != "" {
+		return runScenario(*scenario, *seed, *tracePath, stdout, stderr)
+	}
 	switch {
 	case *seeds > 0:
 		passed, failed := 0, 0
