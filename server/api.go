@@ -137,3 +137,24 @@ func (m *Member) PromoteMember(id uint64, deadline time.Time, done func(Result))
 
 // TransferLeadership asks raft to hand leadership to target (thesis §3.10).
 func (m *Member) TransferLeadership(target uint64) { m.node.TransferLeader(target) }
+
+// bestTransferee is the voter most up to date with this leader's log (0 if
+// this member does not lead or has no other voter that answers).
+func (m *Member) bestTransferee() uint64 {
+	if !m.IsLeader() {
+		return 0
+	}
+	st := m.node.Status()
+	var best uint64
+	var bestMatch uint64
+	for _, id := range st.Config.Voters {
+		pr, ok := st.Progress[id]
+		if id == m.id || !ok || !pr.RecentActive {
+			continue
+		}
+		if best == 0 || pr.Match > bestMatch {
+			best, bestMatch = id, pr.Match
+		}
+	}
+	return best
+}

@@ -166,3 +166,27 @@ func eventually(t testing.TB, within time.Duration, cond func() bool) {
 		time.Sleep(5 * time.Millisecond) // the one polling helper: waits on a condition with a deadline
 	}
 }
+
+// A leader that is stopped (SIGTERM) hands leadership over first, so a
+// write right after it goes down is served at once, not after an election.
+func TestLive_StoppingTheLeaderHandsLeadershipOver(t *testing.T) {
+	c := startLiveCluster(t, 3, nil)
+	lead := c.waitLeader()
+	c.stop(lead)
+	other := (lead + 1) % 3
+	start := time.Now()
+	status, body := c.post(other, "/v3/kv/put", `{"key":"YQ==","value":"Yg=="}`)
+	if status != 200 {
+		t.Fatalf("put after stopping the leader: %d %s", status, body)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("the put took %s: leadership was not handed over", took)
+	}
+	for i, s := range c.servers {
+		if s != nil && i != lead {
+			if v := s.view.Load(); v.Lead == 0 {
+				t.Fatalf("member %d sees no leader", i)
+			}
+		}
+	}
+}

@@ -128,6 +128,9 @@ func (m *Member) onSoftState(ss raft.SoftState) {
 			m.logf("following leader %x at term %d", ss.Lead, m.node.Status().Term)
 		}
 	}
+	if ss.Lead != 0 && m.lead != 0 && ss.Lead != m.lead {
+		m.failForwardedProposals()
+	}
 	m.lead = ss.Lead
 	m.term = m.node.Status().Term
 	if m.IsLeader() && !wasLeader {

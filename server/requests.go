@@ -145,6 +145,19 @@ func (m *Member) failLostProposals() {
 	}
 }
 
+// failForwardedProposals fails the requests this follower forwarded to a
+// leader that is no longer the leader: they may have died with it. The
+// outcome is unknown (the old leader may have replicated the entry before
+// it went), which is exactly what etcd's error says — and the client hears
+// it now, not after the whole request timeout.
+func (m *Member) failForwardedProposals() {
+	for _, p := range m.waiting {
+		if p.index == 0 && !p.stalled && p.proposedLead != 0 {
+			m.finish(p, Result{Err: ErrTimeoutDueToLeaderFail})
+		}
+	}
+}
+
 func (m *Member) failAllWaiting(err error) {
 	for _, p := range m.waiting {
 		m.finish(p, Result{Err: err})
