@@ -13,6 +13,7 @@ BIN         := $(CURDIR)/bin
 STATICCHECK := $(BIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 SEEDS       ?= 300
+DATA        ?= ./data
 FUZZTIME    ?= 30s
 
 .PHONY: all build cluster stop-member start-member test lint fmt-check vet staticcheck unit ui-test ui-check sim sim-long fuzz bench clean
@@ -24,14 +25,14 @@ build:
 
 # A local 3-member cluster (etcd's Procfile layout); Ctrl-C stops it.
 cluster: build
-	@scripts/cluster.sh run
+	@BIN=$(BIN) DATA=$(DATA) scripts/cluster.sh run
 
 # From another terminal: crash one member (SIGKILL), or start it again.
 stop-member:
-	@scripts/cluster.sh stop $(M)
+	@BIN=$(BIN) DATA=$(DATA) scripts/cluster.sh stop $(M)
 
 start-member:
-	@scripts/cluster.sh start $(M)
+	@BIN=$(BIN) DATA=$(DATA) scripts/cluster.sh start $(M)
 
 test: fmt-check vet staticcheck unit ui-test sim
 

@@ -87,6 +87,14 @@ type watchHub struct {
 
 func (h *watchHub) init() { h.byKey = map[string][]*Watcher{} }
 
+// Watchers counts the live watchers (for metrics: a dashboard, or a test,
+// can see when a client's watch stream is open).
+func (s *Store) Watchers() int {
+	s.hub.mu.Lock()
+	defer s.hub.mu.Unlock()
+	return len(s.hub.watchers)
+}
+
 // Watch registers a watcher. The returned header carries the current
 // revision (etcd's "created" response).
 func (s *Store) Watch(req WatchRequest) (*Watcher, ResponseHeader) {

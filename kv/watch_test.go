@@ -302,6 +302,22 @@ func TestWatchReady(t *testing.T) {
 	}
 }
 
+// TestWatchersCounted: the count the metrics report follows watchers as they
+// open and are canceled, so an operator sees leaked watch streams.
+func TestWatchersCounted(t *testing.T) {
+	s := New(Config{})
+	a, _ := s.Watch(WatchRequest{Key: b("k")})
+	bw, _ := s.Watch(WatchRequest{Key: b("a"), RangeEnd: b("z")})
+	if n := s.Watchers(); n != 2 {
+		t.Fatalf("Watchers() = %d with two open, want 2", n)
+	}
+	a.Cancel()
+	bw.Cancel()
+	if n := s.Watchers(); n != 0 {
+		t.Fatalf("Watchers() = %d after canceling both, want 0", n)
+	}
+}
+
 // TestWatchAcrossRestore: a watcher keeps its place when the store under it is
 // replaced by a snapshot from further ahead (a follower installing the
 // leader's snapshot): it receives what happened in between, from history.

@@ -146,6 +146,7 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	gauge("raftkv_mvcc_keys_total", "Total number of keys.", float64(n))
 	gauge("raftkv_mvcc_current_revision", "The current revision of the store.", float64(store.Rev()))
 	gauge("raftkv_mvcc_compact_revision", "The revision of the last compaction.", float64(store.CompactRevision()))
+	gauge("raftkv_debugging_mvcc_watcher_total", "Total number of watchers.", float64(store.Watchers()))
 
 	w.Header()["Content-Type"] = []string{"text/plain; version=0.0.4; charset=utf-8"}
 	w.Write(b)
