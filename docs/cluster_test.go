@@ -1,0 +1,252 @@
+package docs_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// cluster is `make cluster` run as a reader would, in a terminal of its own,
+// for the commands of one page.
+type cluster struct {
+	bins    binaries
+	ids     ids
+	data    string
+	make    *exec.Cmd
+	logs    *syncBuf
+	exited  chan struct{}
+	stopped int // the member a page's "make stop-member" crashed, 1-3; 0 if none
+
+	watches []*watch
+}
+
+// watch is a "raftkvctl watch" left running, as in the reader's third
+// terminal; what it must print is checked when the page ends.
+type watch struct {
+	st  step
+	cmd *exec.Cmd
+	out *syncBuf
+}
+
+var clientPorts = []int{2379, 22379, 32379}
+
+func startCluster(t *testing.T, bins binaries, seen ids) *cluster {
+	t.Helper()
+	// The pages' addresses are fixed; a cluster left running would answer
+	// in place of the one this test starts.
+	if resp, err := http.Get("http://127.0.0.1:2379/health"); err == nil {
+		resp.Body.Close()
+		t.Fatal("something already serves 127.0.0.1:2379; stop that cluster first")
+	}
+	c := &cluster{bins: bins, ids: seen, data: filepath.Join(t.TempDir(), "data"), logs: &syncBuf{}, exited: make(chan struct{})}
+	// In its own process group, so that "Ctrl-C" reaches every process in
+	// it, as a terminal's would.
+	c.make = exec.Command("make", "-s", "cluster", "BIN="+bins.bin, "DATA="+c.data)
+	c.make.Dir = bins.repo
+	c.make.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	c.make.Stdout, c.make.Stderr = c.logs, c.logs
+	if err := c.make.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { c.make.Wait(); close(c.exited) }()
+	waitFor(t, 2*time.Minute, "the cluster to start", func() bool {
+		for _, port := range clientPorts {
+			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/health", port))
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return false
+			}
+		}
+		return true
+	})
+	return c
+}
+
+// stop kills whatever is left (after a failure; finish stops it properly).
+func (c *cluster) stop(t *testing.T) {
+	for _, w := range c.watches {
+		w.cmd.Process.Kill()
+		w.cmd.Wait()
+	}
+	syscall.Kill(-c.make.Process.Pid, syscall.SIGKILL)
+	<-c.exited
+	if t.Failed() {
+		t.Logf("cluster log:\n%s", c.logs.String())
+	}
+}
+
+var binPath = regexp.MustCompile(`(^|\s)bin/`)
+
+// localize points a page's command at this test's binaries and data, and
+// at the member that really leads where the page says "say it is m3".
+func (c *cluster) localize(cmd string) string {
+	cmd = c.ids.apply(cmd)
+	cmd = binPath.ReplaceAllString(cmd, "${1}"+c.bins.bin+"/")
+	cmd = strings.ReplaceAll(cmd, " data/", " "+c.data+"/")
+	if c.stopped != 0 {
+		for m := 1; m <= 3; m++ {
+			cmd = strings.ReplaceAll(cmd, fmt.Sprintf("M=%d", m), fmt.Sprintf("M=%d", c.stopped))
+		}
+		// One pass, so that a replacement is not itself replaced.
+		cmd = strings.NewReplacer(
+			"127.0.0.1:2379,127.0.0.1:22379", survivors(c.stopped),
+			"127.0.0.1:32379", fmt.Sprintf("127.0.0.1:%d", clientPorts[c.stopped-1]),
+		).Replace(cmd)
+	}
+	if strings.HasPrefix(cmd, "make ") {
+		cmd = strings.Replace(cmd, "make ", fmt.Sprintf("make -s BIN=%s DATA=%s ", c.bins.bin, c.data), 1)
+	}
+	return cmd
+}
+
+func (c *cluster) run(t *testing.T, st step) {
+	t.Helper()
+	if strings.HasPrefix(st.cmd, "make stop-member") && c.stopped == 0 {
+		c.stopped = c.leader(t)
+	}
+	cmd := c.localize(st.cmd)
+	if strings.Contains(cmd, " watch ") {
+		c.startWatch(t, st, cmd)
+		return
+	}
+	// Reads are retried until they show what the page says (a restarted
+	// member takes a moment to catch up); anything that changes the
+	// cluster runs once.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err := shell(c.bins.repo, cmd)
+		failed := (err != nil) != showsError(st) || len(c.ids.missing(out, st.want)) > 0
+		if !failed || !readOnly(st.cmd) || time.Now().After(deadline) {
+			checkOutput(t, c.ids, st, out, err)
+			break
+		}
+		time.Sleep(200 * time.Millisecond) // a retry interval, bounded by the deadline above
+	}
+	if strings.HasPrefix(st.cmd, "make stop-member") {
+		waitFor(t, 30*time.Second, "a new leader to win (in the logs)", func() bool {
+			return regexp.MustCompile(`became leader at term [3-9]`).MatchString(c.logs.String())
+		})
+	}
+}
+
+// readOnlyCommand matches the commands that change nothing (flags may come
+// before raftkvctl's verb), which may be retried.
+var readOnlyCommand = regexp.MustCompile(`^(bin/raftkvctl( --?\S+( [^-\s]\S*)?)* (get|endpoint|member list|version|lease (list|timetolive))(\s|$)|bin/raftkv-dump|curl (-s )?http\S*$)`)
+
+func readOnly(cmd string) bool { return readOnlyCommand.MatchString(cmd) }
+
+func (c *cluster) startWatch(t *testing.T, st step, cmd string) {
+	t.Helper()
+	before := watchersOpen()
+	w := &watch{st: st, out: &syncBuf{}, cmd: exec.Command("bash", "-c", "exec "+cmd)}
+	w.cmd.Dir = c.bins.repo
+	w.cmd.Stdout, w.cmd.Stderr = w.out, w.out
+	if err := w.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c.watches = append(c.watches, w)
+	// A watch prints nothing until a change; the members' metrics say
+	// when its stream is open, so the page's next change is not missed.
+	waitFor(t, 10*time.Second, "the watch to be established", func() bool { return watchersOpen() > before })
+}
+
+// finish checks what the watches printed and that the crashed member
+// rejoined, then stops the cluster with Ctrl-C and checks that nothing is
+// left running.
+func (c *cluster) finish(t *testing.T) {
+	t.Helper()
+	for _, w := range c.watches {
+		waitFor(t, 10*time.Second, fmt.Sprintf("%s to print %q", w.st, w.st.want), func() bool {
+			return len(c.ids.missing(w.out.String(), w.st.want)) == 0
+		})
+		w.cmd.Process.Signal(syscall.SIGINT)
+		w.cmd.Wait()
+	}
+	c.watches = nil
+	if c.stopped != 0 {
+		waitFor(t, 10*time.Second, "the restarted member to follow the new leader", func() bool {
+			return strings.Contains(c.logs.String(), fmt.Sprintf("m%d | ", c.stopped)) && strings.Contains(c.logs.String(), "following leader")
+		})
+	}
+	syscall.Kill(-c.make.Process.Pid, syscall.SIGINT)
+	select {
+	case <-c.exited:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Ctrl-C did not stop make cluster")
+	}
+	waitFor(t, 10*time.Second, "every member to exit", func() bool {
+		out, _ := exec.Command("pgrep", "-f", c.data).Output()
+		return len(bytes.TrimSpace(out)) == 0
+	})
+}
+
+// leader asks each member's status which one leads (1, 2 or 3).
+func (c *cluster) leader(t *testing.T) int {
+	t.Helper()
+	var lead int
+	waitFor(t, 20*time.Second, "a leader", func() bool {
+		for i, port := range clientPorts {
+			resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/v3/maintenance/status", port), "application/json", strings.NewReader("{}"))
+			if err != nil {
+				continue
+			}
+			var st struct {
+				Header struct {
+					MemberID string `json:"member_id"`
+				} `json:"header"`
+				Leader string `json:"leader"`
+			}
+			json.NewDecoder(resp.Body).Decode(&st)
+			resp.Body.Close()
+			if st.Leader != "" && st.Leader == st.Header.MemberID {
+				lead = i + 1
+				return true
+			}
+		}
+		return false
+	})
+	return lead
+}
+
+// watchersOpen sums the watchers every member reports in /metrics.
+func watchersOpen() int {
+	total := 0
+	for _, port := range clientPorts {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+		if err != nil {
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, line := range strings.Split(string(body), "\n") {
+			if v, ok := strings.CutPrefix(line, "raftkv_debugging_mvcc_watcher_total "); ok {
+				n, _ := strconv.Atoi(strings.TrimSpace(v))
+				total += n
+			}
+		}
+	}
+	return total
+}
+
+func survivors(stopped int) string {
+	var out []string
+	for i, port := range clientPorts {
+		if i+1 != stopped {
+			out = append(out, fmt.Sprintf("127.0.0.1:%d", port))
+		}
+	}
+	return strings.Join(out, ",")
+}

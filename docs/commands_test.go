@@ -1,0 +1,254 @@
+package docs_test
+
+import (
+	"fmt"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// runner says how a page's command is run by the test. Every "$ " command in
+// the README and the book must have one: a command the test cannot run is
+// a command that can drift.
+type runner int
+
+const (
+	runnerNone    runner = iota
+	runnerSim            // go run [-tags raftunsafe] ./cmd/raftsim ...
+	runnerGoTest         // go test ...
+	runnerCluster        // raftkvctl, curl, raftkv-dump, make stop/start-member: against `make cluster`
+	runnerShell          // self-contained shell commands (openssl, printf > file), run in a scratch directory
+	runnerServer         // "bin/raftkv ... &": a page's own member, started in the scratch directory
+)
+
+var (
+	simCommand    = regexp.MustCompile(`^go run (-tags raftunsafe )?\./cmd/raftsim(\s|$)`)
+	serverCommand = regexp.MustCompile(`^bin/raftkv\s.*&$`)
+	shellCommand  = regexp.MustCompile(`^openssl\s|^printf [^|]*> \S+$`)
+	clusterVerb   = regexp.MustCompile(`^(bin/raftkvctl|bin/raftkv-dump|curl|make (stop|start)-member)(\s|$)|^(printf|echo) .*\| bin/raftkvctl `)
+)
+
+func runnerFor(cmd string) runner {
+	switch {
+	case simCommand.MatchString(cmd):
+		return runnerSim
+	case strings.HasPrefix(cmd, "go test "):
+		return runnerGoTest
+	case serverCommand.MatchString(cmd):
+		return runnerServer
+	case clusterVerb.MatchString(cmd):
+		return runnerCluster
+	case shellCommand.MatchString(cmd):
+		return runnerShell
+	}
+	return runnerNone
+}
+
+// binaries are the programs the pages' commands use, built once per test
+// run: bin holds `make build`'s output, raftsimUnsafe the raftsim built with
+// the raftunsafe tag for the break-a-rule scenarios.
+type binaries struct {
+	repo, bin, raftsimUnsafe string
+}
+
+func build(t *testing.T) binaries {
+	t.Helper()
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := binaries{repo: repo, bin: filepath.Join(t.TempDir(), "bin")}
+	b.raftsimUnsafe = filepath.Join(b.bin, "raftsim-unsafe")
+	for _, args := range [][]string{
+		{"make", "-s", "build", "BIN=" + b.bin},
+		{"go", "build", "-tags", "raftunsafe", "-o", b.raftsimUnsafe, "./cmd/raftsim"},
+	} {
+		c := exec.Command(args[0], args[1:]...)
+		c.Dir = repo
+		if out, err := c.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	return b
+}
+
+// TestEveryCommandInTheDocs runs every "$ " command of the README and the
+// book, page by page, and checks the output each page quotes.
+func TestEveryCommandInTheDocs(t *testing.T) {
+	bins := build(t)
+	total := 0
+	for _, page := range pages(t) {
+		steps := readSteps(t, page)
+		total += len(steps)
+		for _, st := range steps {
+			if runnerFor(st.cmd) == runnerNone {
+				t.Errorf("%s: no runner for this command; teach docs/commands_test.go to run it, or show it without \"$ \"", st)
+			}
+		}
+		if t.Failed() {
+			continue
+		}
+		t.Run(filepath.Base(page), func(t *testing.T) { runPage(t, bins, steps) })
+	}
+	if total < 20 {
+		t.Fatalf("found only %d commands in the README and docs/", total)
+	}
+}
+
+// runPage runs one page's commands in order. Cluster commands go to a
+// `make cluster` started for the page — unless the page starts its own
+// member ("bin/raftkv ... &"), in which case they go to that one.
+func runPage(t *testing.T, bins binaries, steps []step) {
+	scratch := t.TempDir()
+	seen := ids{}
+	var cl *cluster
+	var servers []*exec.Cmd
+	defer func() {
+		if cl != nil {
+			cl.stop(t)
+		}
+		for _, s := range servers {
+			syscall.Kill(-s.Process.Pid, syscall.SIGKILL)
+			s.Wait()
+		}
+	}()
+	ownServer := slices.ContainsFunc(steps, func(st step) bool { return runnerFor(st.cmd) == runnerServer })
+	for _, st := range steps {
+		r := runnerFor(st.cmd)
+		if r == runnerCluster && ownServer {
+			runAgainstOwnServer(t, bins, scratch, seen, st)
+			continue
+		}
+		switch r {
+		case runnerServer:
+			servers = append(servers, startServer(t, bins, scratch, st))
+		case runnerSim:
+			runSim(t, bins, scratch, seen, st)
+		case runnerGoTest:
+			out, err := shell(bins.repo, seen.apply(st.cmd))
+			checkOutput(t, seen, st, out, err)
+		case runnerShell:
+			out, err := shell(scratch, seen.apply(st.cmd))
+			checkOutput(t, seen, st, out, err)
+		case runnerCluster:
+			if cl == nil {
+				cl = startCluster(t, bins, seen)
+			}
+			cl.run(t, st)
+		}
+	}
+	if cl != nil {
+		cl.finish(t)
+	}
+}
+
+// startServer starts a page's own member in the background, in its own
+// process group so that the test can stop it and anything it started.
+func startServer(t *testing.T, bins binaries, scratch string, st step) *exec.Cmd {
+	t.Helper()
+	cmd := strings.TrimSuffix(binPath.ReplaceAllString(st.cmd, "${1}"+bins.bin+"/"), "&")
+	c := exec.Command("bash", "-c", "exec "+cmd)
+	c.Dir = scratch
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	c.Stdout, c.Stderr = io.Discard, io.Discard
+	if err := c.Start(); err != nil {
+		t.Fatalf("%s: %v", st, err)
+	}
+	return c
+}
+
+// runAgainstOwnServer runs a client command in the scratch directory (where
+// the page's certificates are), retrying reads while the member starts.
+func runAgainstOwnServer(t *testing.T, bins binaries, scratch string, seen ids, st step) {
+	t.Helper()
+	cmd := binPath.ReplaceAllString(seen.apply(st.cmd), "${1}"+bins.bin+"/")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err := shell(scratch, cmd)
+		failed := (err != nil) != showsError(st) || len(seen.missing(out, st.want)) > 0
+		if !failed || !readOnly(st.cmd) || time.Now().After(deadline) {
+			checkOutput(t, seen, st, out, err)
+			return
+		}
+		time.Sleep(200 * time.Millisecond) // a retry interval, bounded by the deadline above
+	}
+}
+
+func shell(dir string, cmd string) (string, error) {
+	c := exec.Command("bash", "-o", "pipefail", "-c", cmd)
+	c.Dir = dir
+	out, err := c.CombinedOutput()
+	return string(out), err
+}
+
+// checkOutput: the command succeeded (or failed, if the page shows its
+// error) and printed every line the page quotes.
+func checkOutput(t *testing.T, seen ids, st step, out string, err error) {
+	t.Helper()
+	if err != nil && !showsError(st) {
+		t.Errorf("%s: %v\n%s", st, err, out)
+		return
+	}
+	if err == nil && showsError(st) {
+		t.Errorf("%s: succeeded, but the page shows it failing\n%s", st, out)
+		return
+	}
+	if missing := seen.missing(out, st.want); len(missing) > 0 {
+		t.Errorf("%s: no longer prints %q\nit printed:\n%s", st, missing, out)
+	}
+}
+
+// showsError reports whether the page quotes the command failing, in
+// etcdctl's "Error: ..." form.
+func showsError(st step) bool {
+	for _, w := range st.want {
+		if strings.HasPrefix(w, "Error:") {
+			return true
+		}
+	}
+	return false
+}
+
+// maxSweepSeeds bounds the multi-seed sweeps a page cites: the test runs
+// the first few seeds of each (the full sweeps run in `make test` and `make
+// sim-long`), so a page must not quote a sweep's totals.
+const maxSweepSeeds = 3
+
+func runSim(t *testing.T, bins binaries, scratch string, seen ids, st step) {
+	t.Helper()
+	m := simCommand.FindStringSubmatch(st.cmd)
+	prog := filepath.Join(bins.bin, "raftsim")
+	if m[1] != "" {
+		prog = bins.raftsimUnsafe
+	}
+	args := strings.Fields(strings.TrimPrefix(st.cmd, m[0]))
+	if i := slices.IndexFunc(args, func(a string) bool { return strings.HasPrefix(a, "#") }); i >= 0 {
+		args = args[:i]
+	}
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] != "-seeds" {
+			continue
+		}
+		if n, _ := strconv.Atoi(args[i+1]); n > maxSweepSeeds {
+			if len(st.want) > 0 {
+				t.Errorf("%s: quotes the output of a %d-seed sweep, which this test runs only %d seeds of", st, n, maxSweepSeeds)
+				return
+			}
+			args[i+1] = strconv.Itoa(maxSweepSeeds)
+		}
+	}
+	c := exec.Command(prog, args...)
+	c.Dir = scratch // a -trace file lands here
+	out, err := c.CombinedOutput()
+	if err != nil {
+		err = fmt.Errorf("raftsim %s: %w", strings.Join(args, " "), err)
+	}
+	checkOutput(t, seen, st, string(out), err)
+}

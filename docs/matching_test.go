@@ -1,0 +1,54 @@
+package docs_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// The checks the docs test makes must be able to fail: a changed line is
+// reported, "…" spans only what it should, and an ID binds once.
+func TestQuotedLinesMatching(t *testing.T) {
+	seen := ids{}
+	out := "lease 694d7b5f7b0ae21c granted with TTL(60s)\n"
+	if m := seen.missing(out, []string{"lease 535ba20c03067310 granted with TTL(60s)"}); len(m) != 0 {
+		t.Fatalf("an ID in the page should match any ID: missing %q", m)
+	}
+	if got := seen.apply("raftkvctl lease revoke 535ba20c03067310"); got != "raftkvctl lease revoke 694d7b5f7b0ae21c" {
+		t.Fatalf("apply = %q: the page's ID should become the one printed", got)
+	}
+	if m := seen.missing("lease 0000000000000001 revoked\n", []string{"lease 535ba20c03067310 revoked"}); len(m) != 1 {
+		t.Fatal("a bound ID matched a different one")
+	}
+	if m := seen.missing("took = 2ms\nOK\n", []string{"took = …", "OK"}); len(m) != 0 {
+		t.Fatalf("… should match any text: missing %q", m)
+	}
+	if m := seen.missing("a\nb\n", []string{"a…b"}); len(m) != 1 {
+		t.Fatal("… matched across lines")
+	}
+	if m := seen.missing("Hello world\n", []string{"Hello World"}); len(m) != 1 {
+		t.Fatal("a changed line was not reported")
+	}
+}
+
+func TestReadSteps(t *testing.T) {
+	page := filepath.Join(t.TempDir(), "page.md")
+	text := "Text.\n\n```\n$ one \\\n    --flag\nout 1\n\n$ two\n```\n\n```\nnot output of two\n```\n\n```sh\nnot a command\n```\n"
+	if err := os.WriteFile(page, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	type plain struct {
+		Cmd  string
+		Want []string
+	}
+	var got []plain
+	for _, st := range readSteps(t, page) {
+		got = append(got, plain{st.cmd, st.want})
+	}
+	want := []plain{{"one --flag", []string{"out 1"}}, {"two", nil}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("readSteps (-want +got):\n%s", diff)
+	}
+}

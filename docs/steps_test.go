@@ -1,0 +1,169 @@
+// Package docs_test runs the commands of the README and the book, so the
+// text cannot drift from the code.
+//
+// The convention the pages follow: inside a fenced code block, a line that
+// starts with "$ " is a command, and the non-blank lines under it, up to the
+// next command or the end of the block, are output it must print (each
+// line must appear in what it prints). Blocks without "$ " lines — config
+// files, directory layouts, commands that need root — are illustrations and
+// are not run.
+package docs_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// step is one "$ command" of a page, with the output lines quoted under it.
+type step struct {
+	file string
+	line int
+	cmd  string
+	want []string
+}
+
+func (s step) String() string { return fmt.Sprintf("%s:%d: %s", filepath.Base(s.file), s.line, s.cmd) }
+
+// readSteps returns the commands of one page, in order.
+func readSteps(t *testing.T, path string) []step {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []step
+	inBlock := false
+	// current is the step whose output the next lines quote; output
+	// belongs to a command only within the same code block.
+	current := -1
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if strings.HasPrefix(strings.TrimSpace(line), "```") {
+			inBlock = !inBlock
+			current = -1
+			continue
+		}
+		if !inBlock {
+			continue
+		}
+		if cmd, ok := strings.CutPrefix(line, "$ "); ok {
+			steps = append(steps, step{file: path, line: n, cmd: cmd})
+			current = len(steps) - 1
+			continue
+		}
+		// A command continued with a trailing backslash, as in a shell.
+		if current >= 0 && len(steps[current].want) == 0 && strings.HasSuffix(steps[current].cmd, "\\") {
+			steps[current].cmd = strings.TrimSpace(strings.TrimSuffix(steps[current].cmd, "\\")) + " " + strings.TrimSpace(line)
+			continue
+		}
+		if current >= 0 && strings.TrimSpace(line) != "" {
+			steps[current].want = append(steps[current].want, strings.TrimSpace(line))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return steps
+}
+
+// pages is README.md and every page of the book.
+func pages(t *testing.T) []string {
+	t.Helper()
+	book, err := filepath.Glob("*.md")
+	if err != nil || len(book) == 0 {
+		t.Fatalf("no pages found in docs/: %v", err)
+	}
+	sort.Strings(book)
+	return append([]string{"../README.md"}, book...)
+}
+
+// A quoted line may hold values that differ from run to run. Two kinds are
+// understood: "…" stands for any text within the line, and a 16-digit hex
+// number (a lease or member ID, as etcdctl prints them) stands for whatever
+// ID is printed there — and then for that same ID wherever the page uses it
+// again, in later commands and quoted lines.
+var hexID = regexp.MustCompile(`\b[0-9a-f]{16}\b`)
+
+// ids maps the IDs a page shows to the ones this run printed.
+type ids map[string]string
+
+// apply rewrites the page's IDs in a command into this run's.
+func (m ids) apply(cmd string) string {
+	return hexID.ReplaceAllStringFunc(cmd, func(id string) string {
+		if got, ok := m[id]; ok {
+			return got
+		}
+		return id
+	})
+}
+
+// missing returns the wanted lines that out does not contain, binding the
+// IDs of those it does.
+func (m ids) missing(out string, want []string) []string {
+	var missing []string
+	for _, w := range want {
+		var pattern strings.Builder
+		var unbound []string
+		last := 0
+		for _, loc := range hexID.FindAllStringIndex(w, -1) {
+			pattern.WriteString(literal(w[last:loc[0]]))
+			id := w[loc[0]:loc[1]]
+			if got, ok := m[id]; ok {
+				pattern.WriteString(regexp.QuoteMeta(got))
+			} else {
+				pattern.WriteString(`([0-9a-f]{16})`)
+				unbound = append(unbound, id)
+			}
+			last = loc[1]
+		}
+		pattern.WriteString(literal(w[last:]))
+		found := regexp.MustCompile(pattern.String()).FindStringSubmatch(out)
+		if found == nil {
+			missing = append(missing, w)
+			continue
+		}
+		for i, id := range unbound {
+			m[id] = found[i+1]
+		}
+	}
+	return missing
+}
+
+// literal quotes text for a regexp, with "…" matching any text on a line.
+func literal(text string) string {
+	parts := strings.Split(text, "…")
+	for i := range parts {
+		parts[i] = regexp.QuoteMeta(parts[i])
+	}
+	return strings.Join(parts, `[^\n]*?`)
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", within, what)
+		}
+		time.Sleep(50 * time.Millisecond) // the polling helper: a condition with a deadline
+	}
+}
