@@ -187,9 +187,12 @@ func (c *cluster) finish(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("Ctrl-C did not stop make cluster")
 	}
-	waitFor(t, 10*time.Second, "every member to exit", func() bool {
-		out, _ := exec.Command("pgrep", "-f", c.data).Output()
-		return len(bytes.TrimSpace(out)) == 0
+	// Nothing is left: no member, and nothing else of the terminal's
+	// process group (the script's loop, a log prefixer).
+	waitFor(t, 10*time.Second, "every member and the script to exit", func() bool {
+		members, _ := exec.Command("pgrep", "-f", c.data).Output()
+		group, _ := exec.Command("pgrep", "-g", strconv.Itoa(c.make.Process.Pid)).Output()
+		return len(bytes.TrimSpace(members)) == 0 && len(bytes.TrimSpace(group)) == 0
 	})
 }
 

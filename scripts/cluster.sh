@@ -37,12 +37,22 @@ start_member() {
 	mkdir -p "$DATA"
 	# The data directory says whether this member has run before; raftkv
 	# restarts from it either way (the initial-cluster flags only matter the
-	# first time).
-	( exec "$BIN/raftkv" --name "m$n" --data-dir "$DATA/m$n" \
+	# first time). This is a cluster for learning on loopback, so the /ui
+	# page's pause/isolate/transfer controls are switched on.
+	# The subshell says how the member ended, in the member's own words
+	# (bash's "Killed" job notice is silenced by its 2>/dev/null).
+	( "$BIN/raftkv" --name "m$n" --data-dir "$DATA/m$n" \
 		--listen-client-urls "http://127.0.0.1:$c" --advertise-client-urls "http://127.0.0.1:$c" \
 		--listen-peer-urls "http://127.0.0.1:$p" --initial-advertise-peer-urls "http://127.0.0.1:$p" \
 		--initial-cluster "$CLUSTER" --initial-cluster-token "$TOKEN" --initial-cluster-state "$state" \
-		2>&1 | sed -u "s/^/m$n | /" ) &
+		--experimental-debug-controls \
+		2>&1 | sed -u "s/^/m$n | /"
+		status=${PIPESTATUS[0]}
+		if [ "$status" -gt 128 ]; then
+			echo "m$n | exited: killed by signal $((status - 128))"
+		else
+			echo "m$n | exited with status $status"
+		fi ) 2>/dev/null &
 	# Remember the raftkv process itself (not the pipeline) so `stop` can
 	# kill exactly it.
 	local pid=""
@@ -90,6 +100,8 @@ run() {
 		wait 2>/dev/null || true
 		rm -f "$DATA"/m*.pid "$DATA"/m*.start
 		echo "cluster stopped"
+		# A trap handler returns to the loop below; leave instead.
+		exit 0
 	}
 	trap cleanup INT TERM EXIT
 	for n in 1 2 3; do start_member "$n"; done

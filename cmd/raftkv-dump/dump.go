@@ -83,7 +83,7 @@ func describe(r wal.Record) string {
 		return fmt.Sprintf("entries %d..%d %s (%d entries, %d data bytes)", first.Index, last.Index, terms, len(r.Entries), bytes)
 	case wal.RecordHardState:
 		hs := r.HardState
-		return fmt.Sprintf("term=%d vote=%d commit=%d", hs.Term, hs.Vote, hs.Commit)
+		return fmt.Sprintf("term=%d vote=%x commit=%d", hs.Term, hs.Vote, hs.Commit)
 	case wal.RecordSnapshot:
 		return fmt.Sprintf("snapshot saved up to index=%d term=%d", r.Snapshot.Index, r.Snapshot.Term)
 	}

@@ -41,7 +41,7 @@ func member(t *testing.T) string {
 	}
 	for i := uint64(4); i <= 20; i++ {
 		e := []raft.Entry{{Term: 2, Index: i, Data: bytes.Repeat([]byte("v"), 100)}}
-		if err := w.Save(raft.HardState{Term: 2, Vote: 1, Commit: i}, e, true); err != nil {
+		if err := w.Save(raft.HardState{Term: 2, Vote: 0xd59bd5690ff88ab8, Commit: i}, e, true); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -67,7 +67,7 @@ func TestDumpDataDir(t *testing.T) {
 		"1/1 Normal (empty: a new leader's no-op)",
 		`3/1 Normal "put /testdir/testkey Hello world" (32 bytes)`,
 		"snapshot saved up to index=3 term=1",
-		"term=2 vote=1 commit=20",
+		"term=2 vote=d59bd5690ff88ab8 commit=20", // member IDs in hex, as everywhere else,
 		", clean (",
 		"0000000000000001-0000000000000003.snap  index=3 term=1 voters=[1 2] learners=[] payload=5 bytes, crc ok",
 	} {
