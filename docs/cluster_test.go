@@ -27,12 +27,14 @@ type cluster struct {
 	exited  chan struct{}
 	stopped int // the member a page's "make stop-member" crashed, 1-3; 0 if none
 
-	watches []*watch
+	background []*longRunning
 }
 
-// watch is a "raftkvctl watch" left running, as in the reader's third
-// terminal; what it must print is checked when the page ends.
-type watch struct {
+// longRunning is a command that runs until interrupted — a watch, a held
+// lock, a campaign, a keep-alive — left running as in the reader's other
+// terminal; what it must print is checked when the page ends, and it gets
+// a Ctrl-C then.
+type longRunning struct {
 	st  step
 	cmd *exec.Cmd
 	out *syncBuf
@@ -77,7 +79,7 @@ func startCluster(t *testing.T, bins binaries, seen ids) *cluster {
 
 // stop kills whatever is left (after a failure; finish stops it properly).
 func (c *cluster) stop(t *testing.T) {
-	for _, w := range c.watches {
+	for _, w := range c.background {
 		w.cmd.Process.Kill()
 		w.cmd.Wait()
 	}
@@ -118,8 +120,8 @@ func (c *cluster) run(t *testing.T, st step) {
 		c.stopped = c.leader(t)
 	}
 	cmd := c.localize(st.cmd)
-	if strings.Contains(cmd, " watch ") {
-		c.startWatch(t, st, cmd)
+	if untilInterrupted.MatchString(st.cmd) {
+		c.startBackground(t, st, cmd)
 		return
 	}
 	// Reads are retried until they show what the page says (a restarted
@@ -148,34 +150,49 @@ var readOnlyCommand = regexp.MustCompile(`^(bin/raftkvctl( --?\S+( [^-\s]\S*)?)*
 
 func readOnly(cmd string) bool { return readOnlyCommand.MatchString(cmd) }
 
-func (c *cluster) startWatch(t *testing.T, st step, cmd string) {
+// untilInterrupted matches the raftkvctl commands that run until Ctrl-C: a
+// watch, a lock held without a command to run, a campaign or a listener of
+// an election, a keep-alive.
+var untilInterrupted = regexp.MustCompile(`^bin/raftkvctl .*\b(watch .*|lock \S+|elect .*|lease keep-alive .*)$`)
+
+func (c *cluster) startBackground(t *testing.T, st step, cmd string) {
 	t.Helper()
+	isWatch := strings.Contains(st.cmd, " watch ")
 	before := watchersOpen()
-	w := &watch{st: st, out: &syncBuf{}, cmd: exec.Command("bash", "-c", "exec "+cmd)}
+	w := &longRunning{st: st, out: &syncBuf{}, cmd: exec.Command("bash", "-c", "exec "+cmd)}
 	w.cmd.Dir = c.bins.repo
 	w.cmd.Stdout, w.cmd.Stderr = w.out, w.out
 	if err := w.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	c.watches = append(c.watches, w)
-	// A watch prints nothing until a change; the members' metrics say
-	// when its stream is open, so the page's next change is not missed.
-	waitFor(t, 10*time.Second, "the watch to be established", func() bool { return watchersOpen() > before })
+	c.background = append(c.background, w)
+	if isWatch {
+		// A watch prints nothing until a change; the members' metrics
+		// say when its stream is open, so the page's next change is not
+		// missed.
+		waitFor(t, 10*time.Second, "the watch to be established", func() bool { return watchersOpen() > before })
+		return
+	}
+	// A lock, a campaign or a keep-alive prints once it holds what it
+	// asked for; the page's next command relies on that.
+	waitFor(t, 20*time.Second, fmt.Sprintf("%s to print %q", st, st.want), func() bool {
+		return len(c.ids.missing(w.out.String(), st.want)) == 0
+	})
 }
 
-// finish checks what the watches printed and that the crashed member
+// finish checks what the long-running commands printed and that the crashed member
 // rejoined, then stops the cluster with Ctrl-C and checks that nothing is
 // left running.
 func (c *cluster) finish(t *testing.T) {
 	t.Helper()
-	for _, w := range c.watches {
+	for _, w := range c.background {
 		waitFor(t, 10*time.Second, fmt.Sprintf("%s to print %q", w.st, w.st.want), func() bool {
 			return len(c.ids.missing(w.out.String(), w.st.want)) == 0
 		})
 		w.cmd.Process.Signal(syscall.SIGINT)
 		w.cmd.Wait()
 	}
-	c.watches = nil
+	c.background = nil
 	if c.stopped != 0 {
 		waitFor(t, 10*time.Second, "the restarted member to follow the new leader", func() bool {
 			return strings.Contains(c.logs.String(), fmt.Sprintf("m%d | ", c.stopped)) && strings.Contains(c.logs.String(), "following leader")
