@@ -3,7 +3,6 @@ package sim
 import (
 	"container/heap"
 	"fmt"
-	"time"
 )
 
 // Time is virtual time since the start of a run. Nothing in a simulation
@@ -18,9 +17,15 @@ const (
 	Second           = 1000 * Millisecond
 )
 
+// String prints seconds to the millisecond, rounded as Millis rounds, so
+// that a trace line and the timeline page show the same instant.
 func (t Time) String() string {
-	return fmt.Sprintf("%8.3fs", time.Duration(t*1000).Seconds())
+	ms := t.Millis()
+	return fmt.Sprintf("%4d.%03ds", ms/1000, ms%1000)
 }
+
+// Millis is t in whole milliseconds, rounded half up.
+func (t Time) Millis() int64 { return int64((t + Millisecond/2) / Millisecond) }
 
 // event is something scheduled to happen at a virtual time. seq breaks ties
 // in scheduling order, so two events at the same instant always run in the

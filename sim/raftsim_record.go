@@ -87,12 +87,12 @@ func (r *recorder) message(now Time, m raft.Message) {
 	}
 	r.tl.Messages = append(r.tl.Messages, timelineMsg{
 		From: nodeName(m.From), To: nodeName(m.To), Type: m.Type.String(), Term: m.Term,
-		At: int64(now / Millisecond), Entries: len(m.Entries), Reject: m.Reject,
+		At: now.Millis(), Entries: len(m.Entries), Reject: m.Reject,
 	})
 }
 
 func (r *recorder) event(now Time, text string) {
-	r.tl.Events = append(r.tl.Events, timelineEvent{T: int64(now / Millisecond), Text: text})
+	r.tl.Events = append(r.tl.Events, timelineEvent{T: now.Millis(), Text: text})
 }
 
 func nodeName(id uint64) string { return fmt.Sprintf("n%d", id) }
@@ -131,7 +131,7 @@ func (r *recorder) frame(s *raftSim) {
 		return
 	}
 	r.lastKey, r.lastFrame = key, s.now
-	r.tl.Frames = append(r.tl.Frames, timelineFrame{T: int64(s.now / Millisecond), Servers: servers})
+	r.tl.Frames = append(r.tl.Frames, timelineFrame{T: s.now.Millis(), Servers: servers})
 }
 
 // isolated reports whether node i can reach no other node.
