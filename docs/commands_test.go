@@ -31,7 +31,7 @@ const (
 var (
 	simCommand    = regexp.MustCompile(`^go run (-tags raftunsafe )?\./cmd/raftsim(\s|$)`)
 	serverCommand = regexp.MustCompile(`^bin/raftkv\s.*&$`)
-	shellCommand  = regexp.MustCompile(`^openssl\s|^printf [^|]*> \S+$`)
+	shellCommand  = regexp.MustCompile(`^openssl\s|^printf [^|]*> \S+$|^bin/raftkv\s`)
 	clusterVerb   = regexp.MustCompile(`^(bin/raftkvctl|bin/raftkv-dump|curl|make (stop|start)-member)(\s|$)|^(printf|echo) .*\| bin/raftkvctl `)
 )
 
@@ -135,7 +135,7 @@ func runPage(t *testing.T, bins binaries, steps []step) {
 			out, err := shell(bins.repo, seen.apply(st.cmd))
 			checkOutput(t, seen, st, out, err)
 		case runnerShell:
-			out, err := shell(scratch, seen.apply(st.cmd))
+			out, err := shell(scratch, binPath.ReplaceAllString(seen.apply(st.cmd), "${1}"+bins.bin+"/"))
 			checkOutput(t, seen, st, out, err)
 		case runnerCluster:
 			if cl == nil {
@@ -205,16 +205,19 @@ func checkOutput(t *testing.T, seen ids, st step, out string, err error) {
 	}
 }
 
-// showsError reports whether the page quotes the command failing, in
-// etcdctl's "Error: ..." form.
+// showsError reports whether the page quotes the command failing: in
+// etcdctl's "Error: ..." form, or as one of raftkv's programs says it gives
+// up ("raftkv: ...").
 func showsError(st step) bool {
 	for _, w := range st.want {
-		if strings.HasPrefix(w, "Error:") {
+		if strings.HasPrefix(w, "Error:") || failurePrefix.MatchString(w) {
 			return true
 		}
 	}
 	return false
 }
+
+var failurePrefix = regexp.MustCompile(`^(raftkv|raftkvctl|raftsim|raftkv-dump): `)
 
 // maxSweepSeeds bounds the multi-seed sweeps a page cites: the test runs
 // the first few seeds of each (the full sweeps run in `make test` and `make
