@@ -104,7 +104,9 @@ func TestEveryCommandInTheDocs(t *testing.T) {
 
 // runPage runs one page's commands in order. Cluster commands go to a
 // `make cluster` started for the page — unless the page starts its own
-// member ("bin/raftkv ... &"), in which case they go to that one.
+// member ("bin/raftkv ... &"), in which case they go to that one. A member
+// started with --initial-cluster-state existing joins the page's cluster
+// instead (see joinsCluster).
 func runPage(t *testing.T, bins binaries, steps []step) {
 	scratch := t.TempDir()
 	seen := ids{}
@@ -119,7 +121,7 @@ func runPage(t *testing.T, bins binaries, steps []step) {
 			s.Wait()
 		}
 	}()
-	ownServer := slices.ContainsFunc(steps, func(st step) bool { return runnerFor(st.cmd) == runnerServer })
+	ownServer := slices.ContainsFunc(steps, func(st step) bool { return runnerFor(st.cmd) == runnerServer && !joinsCluster(st.cmd) })
 	for _, st := range steps {
 		r := runnerFor(st.cmd)
 		if r == runnerCluster && ownServer {
@@ -128,6 +130,9 @@ func runPage(t *testing.T, bins binaries, steps []step) {
 		}
 		switch r {
 		case runnerServer:
+			if joinsCluster(st.cmd) && cl == nil {
+				cl = startCluster(t, bins, seen)
+			}
 			servers = append(servers, startServer(t, bins, scratch, st))
 		case runnerSim:
 			runSim(t, bins, scratch, seen, st)
@@ -147,6 +152,14 @@ func runPage(t *testing.T, bins binaries, steps []step) {
 	if cl != nil {
 		cl.finish(t)
 	}
+}
+
+// joinsCluster reports whether a page's "bin/raftkv ... &" is a new member
+// joining the page's `make cluster` (after `member add`), rather than a
+// member of the page's own: it then runs beside the cluster, and the page's
+// client commands still go to the cluster.
+func joinsCluster(cmd string) bool {
+	return strings.Contains(cmd, "--initial-cluster-state existing")
 }
 
 // startServer starts a page's own member in the background, in its own

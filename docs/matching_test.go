@@ -22,6 +22,16 @@ func TestQuotedLinesMatching(t *testing.T) {
 	if m := seen.missing("lease 0000000000000001 revoked\n", []string{"lease 535ba20c03067310 revoked"}); len(m) != 1 {
 		t.Fatal("a bound ID matched a different one")
 	}
+	// A member ID with a leading zero digit, as etcdctl's %16x and %x print it.
+	if m := seen.missing("Member  59cded6edeb2e8a added to cluster 601779655835fda6\n", []string{"Member 2c5a4e8d3f6b7a91 added to cluster …"}); len(m) != 0 {
+		t.Fatalf("a padded ID should match a page's ID: missing %q", m)
+	}
+	if got := seen.apply("raftkvctl member promote 2c5a4e8d3f6b7a91"); got != "raftkvctl member promote 59cded6edeb2e8a" {
+		t.Fatalf("apply = %q", got)
+	}
+	if m := seen.missing("59cded6edeb2e8a, started, m4\nMember  59cded6edeb2e8a promoted\n", []string{"2c5a4e8d3f6b7a91, started, m4", "Member 2c5a4e8d3f6b7a91 promoted"}); len(m) != 0 {
+		t.Fatalf("a bound short ID should match where it is printed again: missing %q", m)
+	}
 	if m := seen.missing("took = 2ms\nOK\n", []string{"took = …", "OK"}); len(m) != 0 {
 		t.Fatalf("… should match any text: missing %q", m)
 	}

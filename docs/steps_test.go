@@ -92,7 +92,16 @@ func pages(t *testing.T) []string {
 // number (a lease or member ID, as etcdctl prints them) stands for whatever
 // ID is printed there — and then for that same ID wherever the page uses it
 // again, in later commands and quoted lines.
+//
+// etcdctl prints member IDs with %x or %16x, not %016x, so an ID whose first
+// hex digits are zeros comes out shorter, or padded with spaces ("Member
+// 59cded6edeb2e8a added", "Member  59cded6edeb2e8a added"); the ID in the
+// page matches those too (printedID).
 var hexID = regexp.MustCompile(`\b[0-9a-f]{16}\b`)
+
+// printedID is what a page's ID matches in the output: up to 16 hex digits,
+// after any padding.
+const printedID = ` *([0-9a-f]{1,16})`
 
 // ids maps the IDs a page shows to the ones this run printed.
 type ids map[string]string
@@ -119,9 +128,9 @@ func (m ids) missing(out string, want []string) []string {
 			pattern.WriteString(literal(w[last:loc[0]]))
 			id := w[loc[0]:loc[1]]
 			if got, ok := m[id]; ok {
-				pattern.WriteString(regexp.QuoteMeta(got))
+				pattern.WriteString(` *` + regexp.QuoteMeta(got))
 			} else {
-				pattern.WriteString(`([0-9a-f]{16})`)
+				pattern.WriteString(printedID)
 				unbound = append(unbound, id)
 			}
 			last = loc[1]
