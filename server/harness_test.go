@@ -152,6 +152,16 @@ func (c *memberCluster) tick(n int) {
 	}
 }
 
+// leaderOrNil is the running member that leads now, if any.
+func (c *memberCluster) leaderOrNil() *Member {
+	for _, name := range c.names {
+		if m := c.members[name]; m != nil && m.IsLeader() {
+			return m
+		}
+	}
+	return nil
+}
+
 func (c *memberCluster) leader() *Member {
 	c.t.Helper()
 	for range 300 {

@@ -242,6 +242,38 @@ func TestMember_RequestWithoutLeaderTimesOut(t *testing.T) {
 	}
 }
 
+// A write a follower forwarded to a leader that then crashed fails as soon
+// as a new leader is known — with etcd's "possibly due to previous leader
+// failure" — not after the client's whole timeout. After a crash the
+// follower first forgets the leader and only later learns the new one, so
+// "the leader changed from A to B" is never seen in one step.
+func TestMember_WriteForwardedToCrashedLeaderFailsWhenNewLeaderWins(t *testing.T) {
+	c := newMemberCluster(t, 3, nil)
+	lead := c.leader()
+	var follower *Member
+	for _, name := range c.names {
+		if m := c.members[name]; m != lead {
+			follower = m
+		}
+	}
+	c.crash(c.byID[lead.ID()])
+	var res *Result
+	deadline := c.now.Add(time.Minute)
+	follower.Write(&kv.Request{Put: &kv.PutRequest{Key: []byte("x"), Value: []byte("y")}}, deadline, func(r Result) { res = &r })
+	for i := 0; i < 100 && c.leaderOrNil() == nil; i++ {
+		c.tick(1)
+	}
+	if c.leaderOrNil() == nil {
+		t.Fatal("no new leader after the crash")
+	}
+	if res == nil {
+		t.Fatalf("a new leader won at %s but the forwarded write is still waiting (deadline %s)", c.now.Format(time.TimeOnly), deadline.Format(time.TimeOnly))
+	}
+	if !errors.Is(res.Err, ErrTimeoutDueToLeaderFail) {
+		t.Fatalf("error %v, want %v", res.Err, ErrTimeoutDueToLeaderFail)
+	}
+}
+
 func TestMember_RefusesDataDirOfAnotherCluster(t *testing.T) {
 	c := newMemberCluster(t, 3, nil)
 	c.leader()

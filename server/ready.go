@@ -128,8 +128,12 @@ func (m *Member) onSoftState(ss raft.SoftState) {
 			m.logf("following leader %x at term %d", ss.Lead, m.node.Status().Term)
 		}
 	}
-	if ss.Lead != 0 && m.lead != 0 && ss.Lead != m.lead {
-		m.failForwardedProposals()
+	// A new leader is known: whatever was forwarded to another one may have
+	// died with it. After a crash the leader is first forgotten (PreVote
+	// needs that) and only then replaced, so compare with the leader each
+	// request went to, not with the one known a moment ago.
+	if ss.Lead != 0 && ss.Lead != m.lead {
+		m.failForwardedProposals(ss.Lead)
 	}
 	m.lead = ss.Lead
 	m.term = m.node.Status().Term

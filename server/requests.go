@@ -145,14 +145,14 @@ func (m *Member) failLostProposals() {
 	}
 }
 
-// failForwardedProposals fails the requests this follower forwarded to a
-// leader that is no longer the leader: they may have died with it. The
-// outcome is unknown (the old leader may have replicated the entry before
-// it went), which is exactly what etcd's error says — and the client hears
-// it now, not after the whole request timeout.
-func (m *Member) failForwardedProposals() {
+// failForwardedProposals fails the requests this member forwarded to a
+// leader other than newLead: they may have died with it. The outcome is
+// unknown (the old leader may have replicated the entry before it went),
+// which is exactly what etcd's error says — and the client hears it now,
+// not after the whole request timeout.
+func (m *Member) failForwardedProposals(newLead uint64) {
 	for _, p := range m.waiting {
-		if p.index == 0 && !p.stalled && p.proposedLead != 0 {
+		if p.index == 0 && !p.stalled && p.proposedLead != 0 && p.proposedLead != newLead {
 			m.finish(p, Result{Err: ErrTimeoutDueToLeaderFail})
 		}
 	}
