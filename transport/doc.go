@@ -72,7 +72,7 @@
 // cluster, or a connection meant for another member ID, before a single
 // message is read, and both sides log why:
 //
-//	rejected connection from member 8e9e05c52164694d: cluster ID mismatch (local 14841639068965178418, remote 1)
+//	rejected connection from member 8e9e05c52164694d: cluster ID mismatch (local cdf818194e3a8c32, remote 1)
 //
 // Once accepted, a stream switches protocols (101 Switching Protocols) and
 // becomes a raw frame stream; every message on it must be addressed to the

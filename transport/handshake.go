@@ -114,7 +114,7 @@ func checkHandshake(h handshake, cluster, local uint64) *rejection {
 	case h.clusterID != cluster:
 		// 412 Precondition Failed, as etcd answers a cluster ID mismatch.
 		return &rejection{http.StatusPreconditionFailed,
-			fmt.Sprintf("cluster ID mismatch (local %d, remote %d)", cluster, h.clusterID)}
+			fmt.Sprintf("cluster ID mismatch (local %x, remote %x)", cluster, h.clusterID)}
 	case h.to != local:
 		return &rejection{http.StatusPreconditionFailed,
 			fmt.Sprintf("member ID mismatch (this is member %x, the connection is for member %x)", local, h.to)}
@@ -140,7 +140,7 @@ func refusal(peer, cluster uint64, resp *http.Response, body string) error {
 	}
 	if s := resp.Header.Get(hdrClusterID); s != "" {
 		if theirs, err := strconv.ParseUint(s, 16, 64); err == nil && theirs != cluster {
-			reason = fmt.Sprintf("cluster ID mismatch (local %d, remote %d)", cluster, theirs)
+			reason = fmt.Sprintf("cluster ID mismatch (local %x, remote %x)", cluster, theirs)
 		}
 	}
 	if reason == "" {

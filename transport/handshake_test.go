@@ -18,18 +18,19 @@ import (
 
 func TestClusterIDMismatchIsRefused(t *testing.T) {
 	checkNoLeaks(t)
-	a := startMember(t, testConfig(7, 1), "127.0.0.1:0")
-	b := startMember(t, testConfig(8, 2), "127.0.0.1:0")
+	// Cluster IDs are printed in hex, like every ID in the logs.
+	a := startMember(t, testConfig(0xc7, 1), "127.0.0.1:0")
+	b := startMember(t, testConfig(0xc8, 2), "127.0.0.1:0")
 	connect(a, b)
 
 	for _, want := range []struct {
 		m    *member
 		line string
 	}{
-		{b, "rejected connection from member 1: cluster ID mismatch (local 8, remote 7)"},
-		{a, "peer 2 unreachable: member 2 refused the connection: cluster ID mismatch (local 7, remote 8)"},
-		{a, "rejected connection from member 2: cluster ID mismatch (local 7, remote 8)"},
-		{b, "peer 1 unreachable: member 1 refused the connection: cluster ID mismatch (local 8, remote 7)"},
+		{b, "rejected connection from member 1: cluster ID mismatch (local c8, remote c7)"},
+		{a, "peer 2 unreachable: member 2 refused the connection: cluster ID mismatch (local c7, remote c8)"},
+		{a, "rejected connection from member 2: cluster ID mismatch (local c7, remote c8)"},
+		{b, "peer 1 unreachable: member 1 refused the connection: cluster ID mismatch (local c8, remote c7)"},
 	} {
 		waitFor(t, fmt.Sprintf("member %d to log %q", want.m.id, want.line), func() bool { return want.m.logs.contains(want.line) })
 	}
