@@ -167,6 +167,8 @@ func (m *Member) restart() error {
 	m.applied, m.snapshotIndex = meta.Index, meta.Index
 	m.term = hs.Term
 	if len(m.cluster.Members) == 0 && m.cfg.InitialClusterState == "existing" {
+		// Joined, and stopped before the log brought the membership:
+		// without this the member would know no peer to answer.
 		m.rediscoverPeers()
 	}
 	m.logf("restarting member %x (%s) in cluster %x: term %d, commit %d, %d entries after the snapshot",
@@ -244,36 +246,6 @@ func (m *Member) join() error {
 	}
 	m.logf("joining cluster %x as member %x (%s)", cid, m.id, m.cfg.Name)
 	return nil
-}
-
-// rediscoverPeers asks the peers in --initial-cluster who is in the cluster,
-// to tell the transport where they are. A member that joined and stopped
-// before the leader's first snapshot or entries reached it has no
-// membership on disk: without this it would know no peer to answer, and
-// the leader's messages would go unanswered forever. (Found by the
-// member-level simulator.) It changes no replicated state, and failing is
-// not fatal: the membership arrives with the log.
-func (m *Member) rediscoverPeers() {
-	initial, err := ParseInitialCluster(m.cfg.InitialCluster)
-	if err != nil || m.env.FetchCluster == nil {
-		return
-	}
-	var urls []string
-	for _, im := range initial {
-		if im.Name != m.cfg.Name {
-			urls = append(urls, im.PeerURLs...)
-		}
-	}
-	_, members, err := m.env.FetchCluster(urls)
-	if err != nil {
-		m.logf("no membership on disk, and the peers could not be asked: %v", err)
-		return
-	}
-	for _, info := range members {
-		if info.ID != m.id {
-			m.env.Transport.AddPeer(info.ID, info.PeerURLs)
-		}
-	}
 }
 
 func (m *Member) startRaft() error {

@@ -38,6 +38,7 @@ func (m *Member) Step(msg raft.Message) {
 	if m.fatal != nil || m.removed {
 		return
 	}
+	m.maybeRediscover(msg.From)
 	if err := m.node.Step(msg); err != nil {
 		m.logf("ignored %s from %x: %v", msg.Type, msg.From, err)
 	}
