@@ -134,7 +134,9 @@ func TestMember_LeaseExpiresOnLeaderAndRevokesKeys(t *testing.T) {
 	}
 }
 
-func TestMember_KeepAliveFromFollowerExtendsLease(t *testing.T) {
+// Only the leader answers keep-alives (a follower's gateway forwards them):
+// the leader decides expiry, so only it can promise a lease is alive.
+func TestMember_KeepAliveAnsweredByTheLeaderOnly(t *testing.T) {
 	c := newMemberCluster(t, 3, nil)
 	lead := c.leader()
 	var follower *Member
@@ -146,17 +148,30 @@ func TestMember_KeepAliveFromFollowerExtendsLease(t *testing.T) {
 	r := c.write(follower, &kv.Request{LeaseGrant: &kv.LeaseGrantRequest{TTL: 3}})
 	id := r.KV.LeaseGrant.ID
 	c.write(follower, &kv.Request{Put: &kv.PutRequest{Key: []byte("leased"), Value: []byte("v"), Lease: id}})
+	var refused *Result
+	follower.KeepAlive(id, c.now.Add(time.Second), func(r Result) { refused = &r })
+	if refused == nil || !errors.Is(refused.Err, ErrNotLeader) {
+		t.Fatalf("keep-alive at a follower: %+v, want ErrNotLeader", refused)
+	}
 	for range 5 { // 5 s of keep-alives every second
 		c.tick(10)
 		var res *Result
-		follower.KeepAlive(id, c.now.Add(time.Second), func(r Result) { res = &r })
+		lead.KeepAlive(id, c.now.Add(time.Second), func(r Result) { res = &r })
 		c.settle()
 		if res == nil || res.Err != nil || res.Renew.TTL != 3 {
 			t.Fatalf("keep-alive: %+v", res)
 		}
 	}
-	if _, ok := c.get(lead, "leased"); !ok {
+	if _, ok := c.get(follower, "leased"); !ok {
 		t.Fatal("a kept-alive lease expired")
+	}
+	// Once the leader has found a lease expired, it refuses to renew it.
+	c.tick(40)
+	var late *Result
+	lead.KeepAlive(id, c.now.Add(time.Second), func(r Result) { late = &r })
+	c.settle()
+	if late == nil || !errors.Is(late.Err, kv.ErrLeaseNotFound) {
+		t.Fatalf("keep-alive of an expired lease: %+v", late)
 	}
 }
 
