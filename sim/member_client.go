@@ -225,6 +225,9 @@ func (s *memberSim) finishOp(c *client, token int, o outcome, msg string) {
 	}
 	s.res.Stats.Ops++
 	s.mix([]byte(r.String()))
+	if s.cfg.Trace > 1 {
+		s.tracef("client: %s", r)
+	}
 	switch o {
 	case outcomeOK:
 		s.res.Stats.OpsOK++

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/raftkv/raftkv/kv"
@@ -98,6 +99,9 @@ func (s *memberSim) leaseCall(lc *leaseClient, kind opKind, req *kv.Request, id 
 			r.ret = s.now
 		}
 		s.mix([]byte(r.String()))
+		if s.cfg.Trace > 1 {
+			s.tracef("client: %s", r)
+		}
 		s.res.Stats.Ops++
 		switch o {
 		case outcomeOK:
@@ -131,13 +135,53 @@ func (s *memberSim) leaseCall(lc *leaseClient, kind opKind, req *kv.Request, id 
 				s.at(s.now+sl.offset+s.netDelay(), func() { finish(o, res, msg) })
 			}
 			if req == nil {
-				m.KeepAlive(id, s.deadline(sl), done)
+				m.KeepAlive(id, s.deadline(sl), func(res server.Result) {
+					if errors.Is(res.Err, server.ErrNotLeader) {
+						s.forwardKeepAlive(sl, m, id, done)
+						return
+					}
+					done(res)
+				})
 				return
 			}
 			m.Write(req, s.deadline(sl), done)
 		})
 		if !up {
 			s.after(s.netDelay(), func() { finish(outcomeFailed, server.Result{}, "connection refused") })
+		}
+	})
+}
+
+// forwardKeepAlive is the gateway of the member on sl forwarding a
+// keep-alive to the leader it knows of (only the leader renews leases),
+// and passing the leader's answer back.
+func (s *memberSim) forwardKeepAlive(sl *slot, m *server.Member, id int64, done func(server.Result)) {
+	lead, _ := m.Leader()
+	target := s.byID[lead]
+	if lead == 0 || target == nil {
+		done(server.Result{Err: server.ErrNoLeader})
+		return
+	}
+	inc := sl.incarnation
+	back := func(res server.Result) {
+		// The answer travels back through sl's gateway, if it still runs.
+		s.after(s.netDelay(), func() {
+			if sl.incarnation == inc && sl.m != nil {
+				done(res)
+			}
+		})
+	}
+	s.after(s.netDelay(), func() {
+		up := s.input(target, func(lm *server.Member) {
+			lm.KeepAlive(id, s.deadline(target), func(res server.Result) {
+				if errors.Is(res.Err, server.ErrNotLeader) {
+					res.Err = server.ErrNoLeader // forwarded once only, as in production
+				}
+				s.at(s.now+target.offset, func() { back(res) })
+			})
+		})
+		if !up {
+			back(server.Result{Err: server.ErrNoLeader})
 		}
 	})
 }
