@@ -143,6 +143,14 @@ func (s *memberSim) run() MemberResult {
 	if s.faults == nil {
 		s.faults = generateMemberSchedule(s.rng, cfg.Members, s.healAt, cfg.Faults)
 	}
+	if s.tl != nil && s.tl.WindowEnd <= s.tl.WindowStart {
+		// By default, draw the messages around the first fault.
+		first := 2 * Second
+		if len(s.faults) > 0 {
+			first = s.faults[0].At
+		}
+		s.tl.WindowStart, s.tl.WindowEnd = max(0, first-500*Millisecond), first+2500*Millisecond
+	}
 	s.boot()
 	for i := range s.faults {
 		f := s.faults[i]

@@ -245,7 +245,7 @@ func (s *memberSim) finishOp(c *client, token int, o outcome, msg string) {
 			c.seen[r.key] = r.got.value
 		}
 		if s.tl != nil {
-			s.tl.op(r)
+			s.tl.op(r, s.now)
 		}
 	case outcomeUnknown:
 		s.res.Stats.OpsUnknown++
@@ -253,7 +253,7 @@ func (s *memberSim) finishOp(c *client, token int, o outcome, msg string) {
 			s.hist.add(r) // it may have happened
 		}
 		if s.tl != nil {
-			s.tl.op(r)
+			s.tl.op(r, s.now)
 		}
 	case outcomeFailed:
 		s.res.Stats.OpsFailed++

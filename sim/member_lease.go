@@ -119,7 +119,7 @@ func (s *memberSim) leaseCall(lc *leaseClient, kind opKind, req *kv.Request, id 
 			s.res.Stats.OpsFailed++
 		}
 		if s.tl != nil && o != outcomeFailed {
-			s.tl.op(r)
+			s.tl.op(r, s.now)
 		}
 		next()
 	}

@@ -53,7 +53,7 @@ type FaultSpan struct {
 type OpSpan struct {
 	Client  int    `json:"c"`
 	From    Time   `json:"from"`
-	To      Time   `json:"to"` // -1: never answered
+	To      Time   `json:"to"`
 	Label   string `json:"label"`
 	Outcome string `json:"outcome"`
 }
@@ -137,13 +137,11 @@ func (t *Timeline) message(from, to *slot, m raft.Message, sent, recv Time) {
 	t.Msgs = append(t.Msgs, MsgArrow{From: from.idx, To: to.idx, Sent: sent, Recv: recv, Type: m.Type.String()})
 }
 
-func (t *Timeline) op(r *opRecord) {
-	to := r.ret
-	if r.outcome == outcomeUnknown {
-		to = -1
-	}
+// op records a client operation, drawn from its call to gaveUp: its
+// answer, or when the client stopped waiting for one.
+func (t *Timeline) op(r *opRecord, gaveUp Time) {
 	o := map[outcome]string{outcomeOK: "ok", outcomeFailed: "failed", outcomeUnknown: "unknown"}[r.outcome]
-	t.Ops = append(t.Ops, OpSpan{Client: r.client, From: r.call, To: to, Label: r.String(), Outcome: o})
+	t.Ops = append(t.Ops, OpSpan{Client: r.client, From: r.call, To: gaveUp, Label: r.String(), Outcome: o})
 }
 
 func (t *Timeline) finish(s *memberSim) {
