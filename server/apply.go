@@ -57,7 +57,7 @@ func (m *Member) applyNormal(e raft.Entry) {
 			m.logf("skipped entry %d: bad lease renewal", e.Index)
 			return
 		}
-		resp, err := m.store.LeaseRenew(leaseID, m.env.Clock.Now())
+		resp, err := m.applyRenewal(leaseID)
 		if p != nil {
 			m.finish(p, Result{Renew: resp, Err: err})
 		}

@@ -133,9 +133,10 @@ func (m *Member) onSoftState(ss raft.SoftState) {
 	if m.IsLeader() && !wasLeader {
 		// No lease may expire early because of the election: the old
 		// leader's countdowns (and the keep-alives it saw) are lost with it,
-		// so every lease starts a full TTL again (etcd does the same).
+		// so every lease starts a full TTL again (etcd does the same) —
+		// except that revocations this member decided on still stand
+		// (leases.go).
 		m.store.ResetLeaseExpiries(now)
-		m.leases.reset()
 	}
 	if ss.Lead != 0 {
 		m.retryStalled(now)
