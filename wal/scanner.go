@@ -31,8 +31,6 @@ type scanner struct {
 	lo, hi int
 	pos    int64
 	crc    uint32
-	// prevType is the type of the last good record.
-	prevType RecordType
 }
 
 // tornTail is how a scanner reports that the last segment ends in a write
@@ -108,7 +106,7 @@ func (s *scanner) next() (record, error) {
 	r.off = s.pos
 	s.lo += r.size
 	s.pos += int64(r.size)
-	s.crc, s.prevType = r.crc, r.typ
+	s.crc = r.crc
 	return r, nil
 }
 
@@ -199,13 +197,14 @@ func (s *scanner) bad(err error) error {
 // What tells the two apart is what a crash can and cannot do: it can only
 // damage writes whose sync had not completed. Every Save with entries
 // syncs before the next write begins, and so does every snapshot marker
-// and segment cut; only hard-state-only Saves skip the sync. So the
-// unsynced tail is at most one write with entries, after any number of
-// hard-state-only writes. If after the damage the log shows a write with
-// entries (or a marker) *followed by another write*, that write's sync
-// completed, which made everything before it durable — the damage is
-// corruption. Damage within the last write remains indistinguishable from
-// a torn write, and is cut like one.
+// and segment cut; only hard-state-only Saves skip the sync. So if, after
+// the damage, the log shows entries followed by a hard state (the end of
+// their Save, or a later write) and then anything at all — or a marker
+// followed by anything — that write's sync completed, which made
+// everything before it durable: the damage is corruption. The damaged
+// record itself counts, if the record after it proves it was written
+// whole. Damage in the last write with entries, or in hard states just
+// before it, stays indistinguishable from a tear and is cut like one.
 func (s *scanner) tornUnlessFollowed(reason error) error {
 	synced, err := s.completedWriteAfter(s.pos)
 	if err != nil {
@@ -251,7 +250,6 @@ func (s *scanner) completedWriteAfter(from int64) (int64, error) {
 	// each ends.
 	var types []RecordType
 	var ends []int
-	whole := false
 	follow := func(at int, seed uint32) {
 		for at+headerSize <= len(b) {
 			r, err := decodeRecord(b[at:], seed)
@@ -271,7 +269,6 @@ func (s *scanner) completedWriteAfter(from int64) (int64, error) {
 		for _, seed := range seeds {
 			if _, err := decodeRecord(b[q:], seed); err == nil {
 				// The damaged record was written whole: it is part of the run.
-				whole = true
 				types, ends = append(types, RecordType(b[4])), append(ends, q)
 				follow(q, seed)
 				break
@@ -301,11 +298,6 @@ func (s *scanner) completedWriteAfter(from int64) (int64, error) {
 		completed
 	)
 	state := none
-	if whole && s.prevType == RecordEntries {
-		// The damaged record was written whole, right after entries: it
-		// may be the hard state that ends their Save.
-		state = entries
-	}
 	for i, t := range types {
 		if state == completed {
 			return from + int64(ends[i-1]), nil
