@@ -244,7 +244,8 @@ func (s *memberSim) flipBit(sl *slot) (string, bool) {
 	if err != nil || len(recs) < 2 {
 		return "", false
 	}
-	r := recs[s.rng.IntN(len(recs)-1)]
+	k := s.rng.IntN(len(recs) - 1)
+	r := recs[k]
 	// Flip inside the header or payload, not the zero padding after it.
 	span := max(int64(r.Size)-7, 12)
 	off, bit := r.Offset+s.rng.Int64N(span), uint(s.rng.IntN(8))
@@ -252,8 +253,32 @@ func (s *memberSim) flipBit(sl *slot) (string, bool) {
 	if sl.disk.FlipBit(file, off, bit) != nil {
 		return "", false
 	}
+	// In its newest segment the WAL must report damage that a completed
+	// write follows (entries, a hard state, then anything; or a marker,
+	// then anything): before the last write with entries, a crash could
+	// not have torn anything. After it, a flip and a tear look the same.
 	newest := recs[len(recs)-1].Segment
-	return fmt.Sprintf("flip bit %d of byte %d of %s's WAL segment %s (inside a %s record)", bit, off, sl.name, file, r.Type), r.Segment == newest
+	mustRefuse := false
+	if r.Segment == newest {
+		state := 0
+		for _, later := range recs[k+1:] {
+			if state == 2 {
+				mustRefuse = true
+				break
+			}
+			switch later.Type {
+			case wal.RecordEntries:
+				state = 1
+			case wal.RecordHardState:
+				if state == 1 {
+					state = 2
+				}
+			default:
+				state = 2
+			}
+		}
+	}
+	return fmt.Sprintf("flip bit %d of byte %d of %s's WAL segment %s (inside a %s record, %d of %d)", bit, off, sl.name, file, r.Type, k+1, len(recs)), mustRefuse
 }
 
 // healAll ends the faults: every link restored, every machine restarted,
