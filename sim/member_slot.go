@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"path"
 	"strings"
 
 	"github.com/raftkv/raftkv/internal/vfs"
@@ -340,6 +341,8 @@ func (s *memberSim) send(from *slot, msg raft.Message) {
 	}
 	if msg.Type == raft.MsgSnap {
 		s.res.Stats.SnapshotsSent++
+		s.tracef("%s sends a snapshot (index %d, term %d) to %s, whose log is behind what it keeps",
+			from.name, msg.Snapshot.Meta.Index, msg.Snapshot.Meta.Term, to.name)
 		// The transport tells the sender whether the snapshot arrived; a
 		// lost one is reported after a timeout.
 		ok, after := copies > 0, 500*Millisecond
@@ -369,6 +372,7 @@ func (s *memberSim) crash(sl *slot, why string) {
 	sl.role = ""
 	sl.disk.Crash()
 	s.tracef("%s crashed: %s", sl.name, why)
+	s.traceTornTail(sl)
 	if s.tl != nil {
 		s.tl.down(s, sl, "crashed")
 		s.tl.point(s, "crash", sl.name+" crashed: "+why, sl.idx)
@@ -422,4 +426,15 @@ func (s *memberSim) retire(sl *slot) {
 	if s.tl != nil {
 		s.tl.down(s, sl, "removed")
 	}
+}
+
+// traceTornTail says what a crash left at the end of the member's WAL: a
+// torn write, which the restart will cut off (it was never synced, so never
+// acknowledged).
+func (s *memberSim) traceTornTail(sl *slot) {
+	end, err := wal.Walk(sl.disk, path.Join(sl.cfg.DataDir, "member", "wal"), func(wal.Record) error { return nil })
+	if err != nil || end.Torn == nil {
+		return
+	}
+	s.tracef("%s's WAL now ends in a torn write at offset %d of %s (%v): the restart will cut it off", sl.name, end.Offset, end.Segment, end.Torn)
 }
