@@ -3,7 +3,10 @@
 #   make cluster      build the binaries and start a local 3-member cluster (issue: CLI/quickstart)
 #   make test         everything CI runs: gofmt, go vet, staticcheck, go test -race, simulator seeds
 #   make sim SEEDS=N  run N raft-level simulator seeds with all faults
-#   make sim-long     a long simulator run (many thousands of seeds)
+#   make sim-member MEMBER_SEEDS=N
+#                     run N member-level seeds: real members, clients, all faults,
+#                     linearizability checked (cmd/raftsim -mode member)
+#   make sim-long     a long simulator run (many thousands of seeds, both levels)
 #   make fuzz         run every fuzz target for FUZZTIME each
 #   make bench        run the in-repo benchmarks
 
@@ -12,16 +15,17 @@ BIN         := $(CURDIR)/bin
 STATICCHECK := $(BIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 SEEDS       ?= 300
+MEMBER_SEEDS ?= 300
 FUZZTIME    ?= 30s
 
-.PHONY: all build test lint fmt-check vet staticcheck unit sim sim-long fuzz bench clean
+.PHONY: all build test lint fmt-check vet staticcheck unit sim sim-member sim-long fuzz bench clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-test: fmt-check vet staticcheck unit sim
+test: fmt-check vet staticcheck unit sim sim-member
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bench/*')); \
@@ -44,8 +48,12 @@ unit:
 sim:
 	$(GO) run ./cmd/raftsim -seeds $(SEEDS) -faults all
 
+sim-member:
+	$(GO) run ./cmd/raftsim -mode member -seeds $(MEMBER_SEEDS) -faults all
+
 sim-long:
 	$(GO) run ./cmd/raftsim -seeds 20000 -faults all
+	$(GO) run ./cmd/raftsim -mode member -seeds 20000 -faults all
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \

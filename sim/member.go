@@ -38,12 +38,14 @@ type MemberConfig struct {
 	LinearizabilityTimeLimit int // seconds porcupine may take (0: 20)
 }
 
-// DefaultMemberConfig is what `raftsim -mode member -seed N` runs.
+// DefaultMemberConfig is what `raftsim -mode member -seed N` runs. The
+// seed also varies the cluster size, the load and how often snapshots are
+// taken, so that a sweep over seeds covers them all.
 func DefaultMemberConfig(seed uint64) MemberConfig {
 	return MemberConfig{
 		Seed: seed, Members: 3 + 2*int(seed%2), Duration: 30 * Second, Faults: AllFaults,
-		HealBefore: 10 * Second, Clients: 4, Watchers: 2, Leasers: 2, Keys: 6,
-		SnapshotCount: 100, SnapshotCatchUpEntries: 20,
+		HealBefore: 10 * Second, Clients: 3 + int(seed/2%4), Watchers: 2, Leasers: 2, Keys: 6,
+		SnapshotCount: 50 << (seed / 8 % 3), SnapshotCatchUpEntries: 10 + 10*(seed/24%2),
 	}
 }
 

@@ -124,12 +124,12 @@ func (s *memberSim) applyFault(f Fault) {
 			inc := sl.incarnation
 			s.after(500*Millisecond, func() {
 				if sl.incarnation == inc && sl.m != nil && !s.healed {
-					s.crash(sl, "power failure")
+					s.crash(sl, "power failure", false)
 				}
 			})
 			return
 		}
-		s.crash(sl, "power failure")
+		s.crash(sl, "power failure", false)
 	case FaultCorrupt:
 		// A damaged member is lost for good: it must be replaced, which
 		// takes a quorum of the others. Damage one at a time, and not

@@ -252,7 +252,7 @@ func (s *memberSim) process(sl *slot) {
 	end := s.now + sl.offset
 	if err != nil {
 		if errors.Is(err, vfs.ErrInjected) {
-			s.crash(sl, "its disk failed in the middle of a write")
+			s.crash(sl, "its disk failed in the middle of a write", true)
 			return
 		}
 		s.fail("%s stopped: %v", sl.name, err)
@@ -306,6 +306,16 @@ func (s *memberSim) send(from *slot, msg raft.Message) {
 	}
 	sentAt, release := s.now, s.now+from.offset
 	copies, delays := s.net.fate(s.rng, from.idx, to.idx)
+	if copies == 2 && msg.Type == raft.MsgProp {
+		// Raft takes duplicated messages in its stride — except a
+		// proposal forwarded to the leader: a second copy is a second
+		// request, applied twice (a delete applied again after a later
+		// put: seed 2655). Only client sessions with serial numbers
+		// (Raft thesis §6.3) could filter it, and raftkv, like etcd, has
+		// none; its transport, over TCP, never delivers a message twice.
+		// So proposals are lost, delayed and reordered here, not doubled.
+		copies = 1
+	}
 	if copies == 0 {
 		s.res.Stats.Dropped++
 		if s.net.blocked[from.idx][to.idx] && release-from.lastUnreachable[to.idx] >= tickInterval {
@@ -360,7 +370,7 @@ func (s *memberSim) send(from *slot, msg raft.Message) {
 
 // crash stops the member on sl without warning: a power failure. The disk
 // keeps what was synced, and a random part of the rest, possibly torn.
-func (s *memberSim) crash(sl *slot, why string) {
+func (s *memberSim) crash(sl *slot, why string, midWrite bool) {
 	if sl.m == nil {
 		return
 	}
@@ -370,7 +380,13 @@ func (s *memberSim) crash(sl *slot, why string) {
 	sl.inbox, sl.paused, sl.busyUntil, sl.offset, sl.tickQueued = nil, false, 0, 0, false
 	sl.lastCrash = s.now
 	sl.role = ""
+	if midWrite {
+		// The power failed during a write: most likely it reached the
+		// disk in part — a torn tail for the WAL to find and cut.
+		sl.disk.SetFaults(vfs.Faults{KeepProb: 0.8, TearProb: 0.8})
+	}
 	sl.disk.Crash()
+	sl.disk.SetFaults(vfs.DefaultFaults())
 	s.tracef("%s crashed: %s", sl.name, why)
 	s.traceTornTail(sl)
 	if s.tl != nil {

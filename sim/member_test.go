@@ -94,6 +94,17 @@ var memberRegressions = []struct {
 	{67, "wal (first fix): a tail of several unsynced writes, some kept, was taken for corruption"},
 	{131, "wal (first fix): a tail of several unsynced writes, some kept, was taken for corruption"},
 	{135, "sim: writes still pending at the end of the run were missing from the history (a checker bug)"},
+	{205, "server: a follower answered a keep-alive from its own countdown while the leader was revoking the lease"},
+	{558, "server: a follower answered a keep-alive from its own countdown while the leader was revoking the lease"},
+	{690, "server: a follower answered a keep-alive from its own countdown while the leader was revoking the lease"},
+	{302, "server: a re-elected leader renewed, then revoked, a lease it had already found expired"},
+	{1482, "server: a re-elected leader renewed, then revoked, a lease it had already found expired"},
+	{654, "wal (first fix): damage followed by a kept unsynced write was taken for corruption"},
+	{836, "sim: a flip in the last WAL write, which the WAL cannot tell from a tear, was required to be refused"},
+	{966, "sim: a flip in the last WAL write, which the WAL cannot tell from a tear, was required to be refused"},
+	{1845, "wal (second fix): a torn hard-state-only write followed by kept entries was taken for corruption"},
+	{2430, "server: a restart missing committed entries (damaged newest snapshot) failed with raft's error, naming no file"},
+	{2655, "sim: a duplicated MsgProp was applied twice (TCP never duplicates; proposals are no longer doubled)"},
 }
 
 func TestMemberSim_Regressions(t *testing.T) {
