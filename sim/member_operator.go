@@ -112,7 +112,22 @@ func (s *memberSim) operatorStep() {
 			return
 		}
 		if !info.IsLearner {
-			s.tracef("operator: %s (member %x) is a voter; replacement done", op.sl.name, op.newID)
+			// Done once every running member has applied the promotion,
+			// as a careful operator checks each member's status: a
+			// configuration takes effect when applied (as in etcd), so a
+			// member holding a promotion it has not applied yet cannot
+			// campaign — and if the leader, the only one that knows the
+			// promotion committed, were lost for good right then (the next
+			// damaged disk), the others could never elect a leader
+			// (seed 2948).
+			for _, sl := range s.slots {
+				if sl.m != nil && !sl.paused {
+					if mi, ok := memberWithURL(sl.m.Members(), op.sl.peerURL); !ok || mi.IsLearner {
+						return
+					}
+				}
+			}
+			s.tracef("operator: %s (member %x) is a voter on every member; replacement done", op.sl.name, op.newID)
 			op.phase = opIdle
 			return
 		}

@@ -105,6 +105,8 @@ var memberRegressions = []struct {
 	{1845, "wal (second fix): a torn hard-state-only write followed by kept entries was taken for corruption"},
 	{2430, "server: a restart missing committed entries (damaged newest snapshot) failed with raft's error, naming no file"},
 	{2655, "sim: a duplicated MsgProp was applied twice (TCP never duplicates; proposals are no longer doubled)"},
+	{222, "server: with two renewals ahead of a revocation in the log, the second was acknowledged"},
+	{2948, "sim: the operator called a promotion done before every member had applied it, then the leader's disk died"},
 }
 
 func TestMemberSim_Regressions(t *testing.T) {
