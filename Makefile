@@ -15,7 +15,7 @@ BIN         := $(CURDIR)/bin
 STATICCHECK := $(BIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 SEEDS       ?= 300
-MEMBER_SEEDS ?= 300
+MEMBER_SEEDS ?= 1000
 FUZZTIME    ?= 30s
 
 .PHONY: all build test lint fmt-check vet staticcheck unit sim sim-member sim-long fuzz bench clean
