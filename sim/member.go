@@ -29,7 +29,9 @@ type MemberConfig struct {
 	// small, so that snapshots are taken and sent while faults happen.
 	SnapshotCount          uint64
 	SnapshotCatchUpEntries uint64
-	// Trace: 0 = none, 1 = readable events, 2 = also the members' log lines.
+	// Trace: 0 = none, 1 = readable events, 2 = also the members' log
+	// lines and every client operation, 3 = also the leader's view of
+	// each follower's progress, every second.
 	Trace int
 	// Timeline records what the HTML trace draws (roles, faults, client
 	// operations, and the messages between WindowStart and WindowEnd).
