@@ -75,7 +75,7 @@ func (s *memberSim) operatorStep() {
 		if victim == nil {
 			return
 		}
-		op.sl, op.oldID, op.phase = victim, victim.id, opRemoving
+		op.sl, op.oldID, op.newID, op.phase = victim, victim.id, 0, opRemoving
 		if victim.state == slotRetired {
 			op.phase = opAdding
 		}
@@ -94,16 +94,33 @@ func (s *memberSim) operatorStep() {
 			m.RemoveMember(op.oldID, deadline, done)
 		})
 	case opAdding:
-		if info, ok := memberWithURL(lm.Members(), op.sl.peerURL); ok {
-			op.newID = info.ID
-			if s.joinNew(op.sl, lm.Members()) {
-				op.phase = opPromoting
+		if op.newID == 0 {
+			// An addition whose answer was lost shows in the member list
+			// (a leader just elected may still list the removed member
+			// under the same URL: seed 21010).
+			if info, ok := memberWithURL(lm.Members(), op.sl.peerURL); ok && info.ID != op.oldID {
+				op.newID = info.ID
 			}
+		}
+		if op.newID == 0 {
+			s.operatorRequest(lead, "member add --learner", func(m *server.Member, deadline time.Time, done func(server.Result)) {
+				m.AddMember([]string{op.sl.peerURL}, true, deadline, func(r server.Result) {
+					if r.Err == nil && r.Member != nil {
+						op.newID = r.Member.ID
+					}
+					done(r)
+				})
+			})
 			return
 		}
-		s.operatorRequest(lead, "member add --learner", func(m *server.Member, deadline time.Time, done func(server.Result)) {
-			m.AddMember([]string{op.sl.peerURL}, true, deadline, done)
-		})
+		// Start it once the peer it will ask knows it: a joining member
+		// takes the ID listed under its URL.
+		if _, ms, err := s.fetchCluster(nil); err != nil || !hasMember(ms, op.newID) {
+			return
+		}
+		if s.joinNew(op.sl, lm.Members()) {
+			op.phase = opPromoting
+		}
 	case opPromoting:
 		info, ok := memberWithURL(lm.Members(), op.sl.peerURL)
 		if !ok || info.ID != op.newID {

@@ -109,11 +109,26 @@ var memberRegressions = []struct {
 	{2948, "sim: the operator called a promotion done before every member had applied it, then the leader's disk died"},
 }
 
+// Longer runs (60 s) that found bugs.
+var memberRegressions60s = []struct {
+	seed uint64
+	bug  string
+}{
+	{21010, "sim: the operator took a just-elected leader's stale member list for a successful member add"},
+}
+
 func TestMemberSim_Regressions(t *testing.T) {
 	for _, r := range memberRegressions {
 		res := RunMember(DefaultMemberConfig(r.seed))
 		if !res.Passed() {
 			t.Errorf("seed %d (%s) fails again at %s: %s", r.seed, r.bug, res.At, res.Violation)
+		}
+	}
+	for _, r := range memberRegressions60s {
+		cfg := DefaultMemberConfig(r.seed)
+		cfg.Duration = 60 * Second
+		if res := RunMember(cfg); !res.Passed() {
+			t.Errorf("seed %d, 60 s (%s) fails again at %s: %s", r.seed, r.bug, res.At, res.Violation)
 		}
 	}
 }
