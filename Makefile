@@ -4,7 +4,10 @@
 #   make stop-member M=2 / make start-member M=2   crash or restart one member, from another terminal
 #   make test         everything CI runs: gofmt, go vet, staticcheck, go test -race, simulator seeds
 #   make sim SEEDS=N  run N raft-level simulator seeds with all faults
-#   make sim-long     a long simulator run (many thousands of seeds)
+#   make sim-member MEMBER_SEEDS=N
+#                     run N member-level seeds: real members, clients, all faults,
+#                     linearizability checked (cmd/raftsim -mode member)
+#   make sim-long     a long simulator run (many thousands of seeds, both levels)
 #   make fuzz         run every fuzz target for FUZZTIME each
 #   make bench        run the in-repo benchmarks
 
@@ -13,10 +16,11 @@ BIN         := $(CURDIR)/bin
 STATICCHECK := $(BIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 SEEDS       ?= 300
+MEMBER_SEEDS ?= 1000
 DATA        ?= ./data
 FUZZTIME    ?= 30s
 
-.PHONY: all build cluster stop-member start-member test lint fmt-check vet staticcheck unit ui-test ui-check sim sim-long fuzz bench clean
+.PHONY: all build cluster stop-member start-member test lint fmt-check vet staticcheck unit ui-test ui-check sim sim-member sim-long fuzz bench clean
 
 all: build
 
@@ -34,7 +38,7 @@ stop-member:
 start-member:
 	@BIN=$(BIN) DATA=$(DATA) scripts/cluster.sh start $(M)
 
-test: fmt-check vet staticcheck unit ui-test sim
+test: fmt-check vet staticcheck unit ui-test sim sim-member
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bench/*')); \
@@ -69,8 +73,12 @@ ui-check: build
 sim:
 	$(GO) run ./cmd/raftsim -seeds $(SEEDS) -faults all
 
+sim-member:
+	$(GO) run ./cmd/raftsim -mode member -seeds $(MEMBER_SEEDS) -faults all
+
 sim-long:
 	$(GO) run ./cmd/raftsim -seeds 20000 -faults all
+	$(GO) run ./cmd/raftsim -mode member -seeds 20000 -faults all
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \

@@ -37,9 +37,25 @@ func (m *Member) Write(req *kv.Request, deadline time.Time, done func(Result)) {
 	m.propose(kindKV, payload, deadline, done)
 }
 
-// KeepAlive renews a lease. The renewal goes through the log so that it
-// reaches the leader from any member (and every member's countdown).
+// KeepAlive renews a lease. Only the leader answers it: a follower says
+// ErrNotLeader, and the gateway forwards the request to the leader, as
+// etcd does. The leader alone decides when a lease expires, so only the
+// leader can promise that it has not: a follower that renewed on its own
+// countdown once told a client "renewed" while the leader's revocation was
+// already on its way through the log, and the lease died right after the
+// keep-alive (found by the member-level simulator, seeds 205, 558, 690).
+// The leader refuses a lease it has already found expired, then sends the
+// renewal through the log, so that every member's countdown restarts, and
+// answers with what its own apply said.
 func (m *Member) KeepAlive(id int64, deadline time.Time, done func(Result)) {
+	if !m.IsLeader() {
+		done(Result{Err: ErrNotLeader, Header: m.Header()})
+		return
+	}
+	if slices.Contains(m.store.ExpiredLeases(m.env.Clock.Now()), id) {
+		done(Result{Err: kv.ErrLeaseNotFound, Header: m.Header()})
+		return
+	}
 	m.propose(kindLeaseRenew, encodeLeaseID(id), deadline, done)
 }
 

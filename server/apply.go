@@ -29,6 +29,7 @@ func (m *Member) applyEntries(ents []raft.Entry) {
 	}
 	if len(ents) > 0 {
 		m.failLostProposals()
+		m.settleRevocations()
 		m.reads.serve(m)
 	}
 }
@@ -57,7 +58,7 @@ func (m *Member) applyNormal(e raft.Entry) {
 			m.logf("skipped entry %d: bad lease renewal", e.Index)
 			return
 		}
-		resp, err := m.store.LeaseRenew(leaseID, m.env.Clock.Now())
+		resp, err := m.applyRenewal(leaseID, e.Index)
 		if p != nil {
 			m.finish(p, Result{Renew: resp, Err: err})
 		}

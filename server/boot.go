@@ -117,13 +117,15 @@ func (m *Member) restart() error {
 	}
 	var meta raft.SnapshotMeta
 	m.cluster = newCluster(0)
+	var broken []snapshot.BrokenFile
 	loaded, err := m.snaps.LoadNewest(wal.Knows(markers))
 	switch {
 	case errors.Is(err, snapshot.ErrNoSnapshot):
 	case err != nil:
 		return fmt.Errorf("cannot load snapshot: %w", err)
 	default:
-		for _, b := range loaded.Broken {
+		broken = loaded.Broken
+		for _, b := range broken {
 			m.logf("snapshot %s is corrupt (%v): set aside as %s; starting from an older snapshot", b.Path, b.Err, b.Renamed)
 		}
 		c, rerr := readSnapshotPayload(loaded, m.store)
@@ -147,6 +149,17 @@ func (m *Member) restart() error {
 	if err := m.checkIdentity(md); err != nil {
 		return err
 	}
+	if last := lastIndex(meta.Index, ents); hs.Commit > last {
+		// Entries were committed that neither the WAL nor a snapshot
+		// holds: typically a damaged newest snapshot was set aside, and
+		// the WAL was released up to it. Starting would lose them.
+		var why []string
+		for _, b := range broken {
+			why = append(why, fmt.Sprintf("snapshot %s is damaged (%v; set aside as %s)", b.Path, b.Err, b.Renamed))
+		}
+		return fmt.Errorf("cannot restart from %s: entries up to index %d were committed, but the snapshots and the WAL hold only up to %d: %s",
+			m.cfg.DataDir, hs.Commit, last, strings.Join(append(why, "restore this member from a backup, or remove it and add it back as a new member"), "; "))
+	}
 	m.id, m.clusterID = md.MemberID, md.ClusterID
 	if m.cluster.ID == 0 {
 		m.cluster.ID = md.ClusterID
@@ -166,6 +179,11 @@ func (m *Member) restart() error {
 	}
 	m.applied, m.snapshotIndex = meta.Index, meta.Index
 	m.term = hs.Term
+	if len(m.cluster.Members) == 0 && m.cfg.InitialClusterState == "existing" {
+		// Joined, and stopped before the log brought the membership:
+		// without this the member would know no peer to answer.
+		m.rediscoverPeers()
+	}
 	m.logf("restarting member %x (%s) in cluster %x: term %d, commit %d, %d entries after the snapshot",
 		m.id, m.cfg.Name, m.clusterID, hs.Term, hs.Commit, len(ents))
 	return nil
@@ -270,3 +288,12 @@ func (m *Member) startRaft() error {
 }
 
 var _ io.Closer = (*Member)(nil)
+
+// lastIndex is the index of the last entry of a log that starts after
+// a snapshot at snapIndex and holds ents.
+func lastIndex(snapIndex uint64, ents []raft.Entry) uint64 {
+	if len(ents) == 0 {
+		return snapIndex
+	}
+	return ents[len(ents)-1].Index
+}

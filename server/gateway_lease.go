@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -89,7 +90,11 @@ func (s *Server) serveKeepAlive(w http.ResponseWriter, r *http.Request) {
 		}
 		res, werr := s.call(r.Context(), func(m *Member, deadline time.Time, done func(Result)) { m.KeepAlive(req.ID, deadline, done) })
 		var out *wire.LeaseKeepAliveResponse
+		if werr == wire.ErrNotLeader && r.Header.Get("X-Raftkv-Forwarded") == "" {
+			out, werr = s.forwardKeepAlive(r.Context(), &req)
+		}
 		switch {
+		case out != nil: // the leader's answer
 		case werr == nil:
 			out = &wire.LeaseKeepAliveResponse{Header: toWireHeader(res.Header, res.Renew.Header.Revision), ID: res.Renew.ID, TTL: res.Renew.TTL}
 		case errors.Is(werr, wire.ErrLeaseNotFound):
@@ -111,4 +116,35 @@ func (s *Server) serveKeepAlive(w http.ResponseWriter, r *http.Request) {
 		w.Write(wire.AppendStreamResult(nil, out))
 		rc.Flush()
 	}
+}
+
+// forwardKeepAlive asks the leader to renew a lease (only the leader may:
+// Member.KeepAlive) and returns its answer.
+func (s *Server) forwardKeepAlive(ctx context.Context, req *wire.LeaseKeepAliveRequest) (*wire.LeaseKeepAliveResponse, *wire.Error) {
+	v := s.view.Load()
+	if v.Lead == 0 || v.LeaderClientURL == "" {
+		return nil, wire.ErrNoLeader
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, v.LeaderClientURL+"/v3/lease/keepalive", bytes.NewReader(wire.Marshal(req)))
+	if err != nil {
+		return nil, wire.Errorf(wire.Internal, "%v", err)
+	}
+	hreq.Header.Set("X-Raftkv-Forwarded", "1")
+	resp, err := s.httpClient().Do(hreq)
+	if err != nil {
+		return nil, wire.ErrNoLeader
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, wire.ErrNoLeader
+	}
+	var out wire.LeaseKeepAliveResponse
+	if err := wire.NewStreamDecoder(resp.Body).DecodeResult(&out); err != nil {
+		var we *wire.Error
+		if errors.As(err, &we) {
+			return nil, we
+		}
+		return nil, wire.ErrNoLeader
+	}
+	return &out, nil
 }

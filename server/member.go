@@ -91,6 +91,9 @@ type Member struct {
 	// replicated membership; attributesProposal is the proposal on its way.
 	attributesPublished bool
 	attributesProposal  *proposal
+	// nextRediscover rate-limits asking the peers for the membership
+	// (rediscover.go).
+	nextRediscover time.Time
 	// removed is set when this member applied its own removal.
 	removed bool
 	// fatal is the error that stopped the member (a failed disk write).

@@ -39,6 +39,7 @@ func (m *Member) Step(msg raft.Message) {
 		return
 	}
 	m.noteMessage(msg, false)
+	m.maybeRediscover(msg.From)
 	if err := m.node.Step(msg); err != nil {
 		m.logf("ignored %s from %x: %v", msg.Type, msg.From, err)
 	}
@@ -140,9 +141,10 @@ func (m *Member) onSoftState(ss raft.SoftState) {
 	if m.IsLeader() && !wasLeader {
 		// No lease may expire early because of the election: the old
 		// leader's countdowns (and the keep-alives it saw) are lost with it,
-		// so every lease starts a full TTL again (etcd does the same).
+		// so every lease starts a full TTL again (etcd does the same) —
+		// except that revocations this member decided on still stand
+		// (leases.go).
 		m.store.ResetLeaseExpiries(now)
-		m.leases.reset()
 	}
 	if ss.Lead != 0 {
 		m.retryStalled(now)

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"cmp"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/raftkv/raftkv/kv"
@@ -92,11 +94,26 @@ func (m *Member) submit(p *proposal) {
 }
 
 func (m *Member) retryStalled(now time.Time) {
+	for _, p := range m.waitingWhere(func(p *proposal) bool { return p.stalled && !now.Before(p.nextRetry) }) {
+		m.submit(p)
+	}
+}
+
+// waitingWhere returns the waiting proposals that match, oldest first.
+// Request IDs grow with each request, so this is the order they were
+// made in. It must not be Go's map order, which changes from run to run:
+// retried proposals would enter the log in a different order and clients
+// would hear their answers in a different order, and a simulation seed
+// would no longer replay the same run (DESIGN.md: same seed, same run).
+func (m *Member) waitingWhere(match func(*proposal) bool) []*proposal {
+	var out []*proposal
 	for _, p := range m.waiting {
-		if p.stalled && !now.Before(p.nextRetry) {
-			m.submit(p)
+		if match(p) {
+			out = append(out, p)
 		}
 	}
+	slices.SortFunc(out, func(a, b *proposal) int { return cmp.Compare(a.id, b.id) })
+	return out
 }
 
 // finish resolves a waiting proposal.
@@ -118,10 +135,7 @@ func (m *Member) finish(p *proposal, r Result) {
 // expireDeadlines fails requests whose deadline has passed. Every request
 // resolves: applied, lost, or timed out — never left hanging.
 func (m *Member) expireDeadlines(now time.Time) {
-	for _, p := range m.waiting {
-		if now.Before(p.deadline) {
-			continue
-		}
+	for _, p := range m.waitingWhere(func(p *proposal) bool { return !now.Before(p.deadline) }) {
 		switch {
 		case p.stalled && m.lead == 0:
 			m.finish(p, Result{Err: ErrNoLeader})
@@ -138,10 +152,8 @@ func (m *Member) expireDeadlines(now time.Time) {
 // applied with some other entry: a new leader overwrote them. The client
 // learns at once that its request did not take effect.
 func (m *Member) failLostProposals() {
-	for _, p := range m.waiting {
-		if p.index != 0 && p.index <= m.applied {
-			m.finish(p, Result{Err: ErrLeaderChanged})
-		}
+	for _, p := range m.waitingWhere(func(p *proposal) bool { return p.index != 0 && p.index <= m.applied }) {
+		m.finish(p, Result{Err: ErrLeaderChanged})
 	}
 }
 
@@ -159,7 +171,7 @@ func (m *Member) failForwardedProposals(newLead uint64) {
 }
 
 func (m *Member) failAllWaiting(err error) {
-	for _, p := range m.waiting {
+	for _, p := range m.waitingWhere(func(*proposal) bool { return true }) {
 		m.finish(p, Result{Err: err})
 	}
 	m.reads.failAll(err)

@@ -40,6 +40,9 @@ type event struct {
 	incarnation int
 	msgIndex    int // index into the message arena, for deliveries
 	fault       int // index into the fault schedule
+	// call is what a member-level event does (membersim.go); the
+	// raft-level simulation dispatches on kind and leaves it nil.
+	call func()
 }
 
 type eventKind uint8

@@ -1,9 +1,9 @@
 // Package sim is raftkv's deterministic simulator.
 //
-// A simulation runs several real raft nodes (package raft) inside one
-// goroutine, with a virtual clock and a seeded random source: nothing reads
-// the wall clock, nothing runs concurrently, so a run is a pure function of
-// its seed. Around the nodes it simulates what production supplies:
+// A simulation runs several raft nodes (package raft), or whole members
+// (package server), inside one goroutine, with a virtual clock and a
+// seeded random source: nothing reads the wall clock, nothing runs
+// concurrently, so a run is a pure function of its seed. Around the nodes it simulates what production supplies:
 //
 //   - a network that drops, delays, reorders and duplicates messages, and
 //     partitions nodes (symmetric splits, one-way cuts, an isolated leader,
@@ -22,6 +22,27 @@
 // after all faults have healed, the cluster must have a leader and commit
 // new proposals everywhere (liveness).
 //
-// Entry points: RunRaft runs one seed (cmd/raftsim wraps it); a failing
-// seed prints the one command that replays it.
+// # Two levels
+//
+// The raft-level simulation (raftsim.go, RunRaft) runs package raft alone:
+// nodes with in-memory storage and a hash chain as state machine, so that
+// it can see every log and check the paper's properties directly.
+//
+// The member-level simulation (member*.go, RunMember) runs the product:
+// real server.Members — the member loop, WAL, snapshots, the kv store,
+// leases, read index, membership changes — on simulated disks
+// (vfs.SimDisk, with fsync latency, torn writes and bit flips) and the
+// same network model, with clients issuing every kind of request against
+// any member, with deadlines and retries. An operator replaces damaged
+// members (and, as a fault, healthy ones) with member remove and add. At
+// the end the whole client history is judged: porcupine checks that the
+// single-key operations are linearizable (porcupine.go), and the revision
+// history read back from the cluster checks everything else — no
+// acknowledged write lost, reads consistent with their revision and their
+// real-time interval, watch streams complete and in order, leases never
+// expired early (member_checks.go). HTML traces (trace_html.go) draw a run.
+//
+// Entry points: RunRaft and RunMember run one seed (cmd/raftsim wraps
+// them: -mode raft or member); a failing seed prints the one command that
+// replays it.
 package sim

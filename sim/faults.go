@@ -27,12 +27,26 @@ const (
 	FaultRestart
 	// FaultCompact makes a node snapshot its state and compact its log.
 	FaultCompact
+
+	// The kinds below are used by the member-level simulation only.
+
+	// FaultCorrupt flips a bit in a WAL segment or snapshot file of a
+	// stopped member; it must then refuse to start.
+	FaultCorrupt
+	// FaultPause stops a member's clock and processing (a long GC pause, a
+	// SIGSTOP, a VM migration); FaultResume lets it go on.
+	FaultPause
+	FaultResume
+	// FaultSlowDisk makes a member's fsyncs slow until FaultDiskOK.
+	FaultSlowDisk
+	FaultDiskOK
 )
 
 var faultNames = [...]string{
 	FaultPartition: "partition", FaultOneWay: "one-way", FaultIsolateLeader: "isolate-leader",
 	FaultBridge: "bridge", FaultHeal: "heal", FaultCrash: "crash", FaultRestart: "restart",
-	FaultCompact: "compact",
+	FaultCompact: "compact", FaultCorrupt: "corrupt", FaultPause: "pause", FaultResume: "resume",
+	FaultSlowDisk: "slow-disk", FaultDiskOK: "disk-ok",
 }
 
 func (k FaultKind) String() string {
@@ -64,7 +78,7 @@ func (f Fault) String() string {
 		return fmt.Sprintf("one-way cut n%d -> n%d", f.From+1, f.To+1)
 	case FaultBridge:
 		return fmt.Sprintf("bridge through n%d", f.Node+1)
-	case FaultCrash, FaultRestart, FaultCompact:
+	case FaultCrash, FaultRestart, FaultCompact, FaultCorrupt, FaultPause, FaultResume, FaultSlowDisk, FaultDiskOK:
 		return fmt.Sprintf("%s n%d", f.Kind, f.Node+1)
 	}
 	return f.Kind.String()
@@ -90,13 +104,19 @@ type FaultSet struct {
 	// Membership removes members (the leader too) and adds them back as
 	// new learners that are then promoted, one change at a time.
 	Membership bool
+	// Corrupt flips a bit in a stopped member's WAL or snapshot (member
+	// level only): it must refuse to start, and is replaced.
+	Corrupt bool
+	// Pause stops one member's clock and processing for a while (member
+	// level only).
+	Pause bool
 }
 
 // AllFaults enables everything.
-var AllFaults = FaultSet{Drop: true, Delay: true, Duplicate: true, Partition: true, Crash: true, Compact: true, SlowDisk: true, Membership: true}
+var AllFaults = FaultSet{Drop: true, Delay: true, Duplicate: true, Partition: true, Crash: true, Compact: true, SlowDisk: true, Membership: true, Corrupt: true, Pause: true}
 
 // ParseFaults reads "all", "none", or a comma list of
-// drop,delay,dup,partition,crash,compact,slowdisk,member.
+// drop,delay,dup,partition,crash,compact,slowdisk,member,corrupt,pause.
 func ParseFaults(s string) (FaultSet, error) {
 	var fs FaultSet
 	for _, name := range strings.Split(s, ",") {
@@ -120,8 +140,12 @@ func ParseFaults(s string) (FaultSet, error) {
 			fs.SlowDisk = true
 		case "member":
 			fs.Membership = true
+		case "corrupt":
+			fs.Corrupt = true
+		case "pause":
+			fs.Pause = true
 		default:
-			return FaultSet{}, fmt.Errorf("unknown fault %q (want all, none, or a list of drop,delay,dup,partition,crash,compact,slowdisk)", name)
+			return FaultSet{}, fmt.Errorf("unknown fault %q (want all, none, or a list of drop,delay,dup,partition,crash,compact,slowdisk,member,corrupt,pause)", name)
 		}
 	}
 	return fs, nil

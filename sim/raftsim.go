@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -160,7 +159,7 @@ func RunRaft(cfg RaftConfig) RaftResult {
 		check:    newChecker(),
 		proposed: map[string]proposal{},
 		reads:    map[string]*readReq{},
-		digest:   14695981039346656037,
+		digest:   digestSeed,
 	}
 	s.res.Seed = cfg.Seed
 	if cfg.Record {
@@ -238,14 +237,7 @@ func (s *raftSim) tracef(format string, args ...any) {
 }
 
 // mix folds bytes into the run's digest.
-func (s *raftSim) mix(b []byte) {
-	h := fnv.New64a()
-	var buf [8]byte
-	binary.LittleEndian.PutUint64(buf[:], s.digest)
-	h.Write(buf[:])
-	h.Write(b)
-	s.digest = h.Sum64()
-}
+func (s *raftSim) mix(b []byte) { s.digest = mixDigest(s.digest, b) }
 
 type traceLogger struct{ s *raftSim }
 

@@ -43,7 +43,10 @@
 // segment a damaged record is a torn write when it looks like one — it
 // runs past the end of the file, or a sector it spans reads as zeros (disks
 // write whole sectors; a sector the crash did not reach still holds the
-// zeros of preallocation). ReadAll cuts a torn tail off: it was never
+// zeros of preallocation) — and no valid record follows it: a torn write
+// is the last write, so two chained records after the damage prove a
+// flipped bit instead (a damaged length can look like a record running
+// past the end). ReadAll cuts a torn tail off: it was never
 // synced, so never acknowledged. Anything else is reported as a
 // *CorruptError with the file and offset; the WAL never guesses, and never
 // drops data silently (even cut bytes are kept in a ".broken" file).

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 
 	"github.com/raftkv/raftkv/internal/vfs"
@@ -133,7 +134,7 @@ func (s *scanner) zeroTail() error {
 		if i := firstNonZero(chunk); i >= 0 {
 			reason := fmt.Errorf("zeroed record header followed by data at offset %d", off+int64(i))
 			if s.last {
-				return &tornTail{Offset: s.pos, Reason: reason}
+				return s.tornUnlessFollowed(reason)
 			}
 			return &CorruptError{Path: s.path, Offset: s.pos, Err: reason}
 		}
@@ -175,15 +176,144 @@ func (s *scanner) bad(err error) error {
 		return &CorruptError{Path: s.path, Offset: s.pos, Err: err}
 	}
 	if errors.Is(err, errShort) {
-		return &tornTail{Offset: s.pos, Reason: err}
+		return s.tornUnlessFollowed(err)
 	}
 	// The padding is left out: it is zero in every record, torn or not.
 	n := int(min(uint32(maxPayload), binary.LittleEndian.Uint32(s.buf[s.lo:])))
 	span := s.buf[s.lo:min(s.hi, s.lo+headerSize+n)]
 	if hasZeroSector(span, s.pos) {
-		return &tornTail{Offset: s.pos, Reason: fmt.Errorf("%w, and a sector it spans is all zeros", err)}
+		return s.tornUnlessFollowed(fmt.Errorf("%w, and a sector it spans is all zeros", err))
 	}
 	return &CorruptError{Path: s.path, Offset: s.pos, Err: err}
+}
+
+// tornUnlessFollowed reports the damaged record at pos as a torn tail —
+// unless a write that completed follows it. A flipped bit can make a
+// record look torn (a length now running past the end of the file, a
+// record one of whose sectors holds only zero bytes of data), and cutting
+// there would drop the acknowledged records after it: the member-level
+// simulator found exactly that (sim seed 18).
+//
+// What tells the two apart is what a crash can and cannot do: it can only
+// damage writes whose sync had not completed. Every Save with entries
+// syncs before the next write begins, and so does every snapshot marker
+// and segment cut; only hard-state-only Saves skip the sync. So if, after
+// the damage, the log shows entries followed by a hard state (the end of
+// their Save, or a later write) and then anything at all — or a marker
+// followed by anything — that write's sync completed, which made
+// everything before it durable: the damage is corruption. The damaged
+// record itself counts, if the record after it proves it was written
+// whole. Damage in the last write with entries, or in hard states just
+// before it, stays indistinguishable from a tear and is cut like one.
+func (s *scanner) tornUnlessFollowed(reason error) error {
+	synced, err := s.completedWriteAfter(s.pos)
+	if err != nil {
+		return err
+	}
+	if synced >= 0 {
+		return &CorruptError{Path: s.path, Offset: s.pos, Err: fmt.Errorf("%w; yet a write that was synced follows it (ends at offset %d)", reason, synced)}
+	}
+	return &tornTail{Offset: s.pos, Reason: reason}
+}
+
+// completedWriteAfter reads the records that provably follow the damaged
+// record at from and returns where a synced write ends among them, or -1.
+//
+// A record is proven by the CRC chain: it validates with the CRC of the
+// record before it as its seed. The record right after the damaged one
+// chains from the damaged one's CRC — the stored one, or the one its bytes
+// would give if the stored CRC is what was hit — and may be anywhere, if
+// the damaged length is what was hit. Failing that, any two chained records
+// further on start a proven run. Bytes that were never written as records
+// pass that test with odds of 2^-32.
+func (s *scanner) completedWriteAfter(from int64) (int64, error) {
+	// Read up to where the data ends: the first stretch of zeros as long
+	// as a read chunk, in practice the preallocated space.
+	var b []byte
+	for off := from; off < s.size; {
+		n := int(min(readChunk, s.size-off))
+		b = append(b, make([]byte, n)...)
+		chunk := b[len(b)-n:]
+		if _, err := s.f.ReadAt(chunk, off); err != nil && err != io.EOF {
+			return -1, fmt.Errorf("wal: read %s: %w", s.path, err)
+		}
+		if isZero(chunk) {
+			b = b[:len(b)-n]
+			break
+		}
+		off += int64(n)
+	}
+	if len(b) < headerSize {
+		return -1, nil
+	}
+	// A proven run: the types of consecutive chained records, and where
+	// each ends.
+	var types []RecordType
+	var ends []int
+	follow := func(at int, seed uint32) {
+		for at+headerSize <= len(b) {
+			r, err := decodeRecord(b[at:], seed)
+			if err != nil {
+				return
+			}
+			types, ends = append(types, r.typ), append(ends, at+r.size)
+			at, seed = at+r.size, r.crc
+		}
+	}
+	seeds := []uint32{binary.LittleEndian.Uint32(b[8:12])}
+	if n := int64(binary.LittleEndian.Uint32(b[0:4])); headerSize+n <= int64(len(b)) {
+		crc := crc32.Update(s.crc, castagnoli, b[:8])
+		seeds = append(seeds, crc32.Update(crc, castagnoli, b[headerSize:headerSize+n]))
+	}
+	for q := 8; q+headerSize <= len(b) && types == nil; q += 8 {
+		for _, seed := range seeds {
+			if _, err := decodeRecord(b[q:], seed); err == nil {
+				// The damaged record was written whole: it is part of the run.
+				types, ends = append(types, RecordType(b[4])), append(ends, q)
+				follow(q, seed)
+				break
+			}
+		}
+	}
+	for p := 8; p+headerSize <= len(b) && types == nil; p += 8 {
+		h := b[p:]
+		if h[5]|h[6]|h[7] != 0 || RecordType(h[4]) < RecordCRC || RecordType(h[4]) > RecordSnapshot {
+			continue
+		}
+		n := binary.LittleEndian.Uint32(h[0:4])
+		if n > maxPayload || p+frameSize(int(n))+headerSize > len(b) {
+			continue
+		}
+		if _, err := decodeRecord(b[p+frameSize(int(n)):], binary.LittleEndian.Uint32(h[8:12])); err == nil {
+			types, ends = append(types, RecordType(h[4])), append(ends, p+frameSize(int(n)))
+			follow(p+frameSize(int(n)), binary.LittleEndian.Uint32(h[8:12]))
+		}
+	}
+	// A write that must have synced (entries, then the hard state that
+	// ends their Save; or a marker, a write of its own), then anything at
+	// all: a later write, so that sync completed.
+	const (
+		none = iota
+		entries
+		completed
+	)
+	state := none
+	for i, t := range types {
+		if state == completed {
+			return from + int64(ends[i-1]), nil
+		}
+		switch t {
+		case RecordEntries:
+			state = entries
+		case RecordHardState:
+			if state == entries {
+				state = completed
+			}
+		default:
+			state = completed
+		}
+	}
+	return -1, nil
 }
 
 // hasZeroSector reports whether some piece of b that falls in one disk

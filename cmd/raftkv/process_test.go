@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -478,4 +479,38 @@ func allSeen(seen map[string]int, keys []string) bool {
 		}
 	}
 	return true
+}
+
+// A keep-alive sent to a follower is forwarded to the leader, which alone
+// decides when leases expire (server.Member.KeepAlive; found by the
+// member-level simulator), and renews the lease.
+func TestProcess_KeepAliveThroughAFollowerReachesTheLeader(t *testing.T) {
+	c := newProcCluster(t, 3)
+	lead := c.leader()
+	var follower string
+	for _, m := range c.members {
+		if m != lead {
+			follower = m.clientURL
+		}
+	}
+	cl := c.client(follower)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	g, err := cl.Grant(ctx, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Right after the start the follower may not know the leader's client
+	// URL yet (members publish it through the log): "no leader", retried.
+	var ka *client.LeaseKeepAliveResponse
+	waitFor(t, 10*time.Second, "the follower to know the leader's client URL", func() bool {
+		ka, err = cl.KeepAliveOnce(ctx, g.ID)
+		return !errors.Is(err, client.ErrNoLeader)
+	})
+	if err != nil || ka.ID != g.ID || ka.TTL != 5 {
+		t.Fatalf("keep-alive through a follower: %+v %v", ka, err)
+	}
+	if _, err := cl.KeepAliveOnce(ctx, 0x7eadbeef); !errors.Is(err, client.ErrLeaseNotFound) {
+		t.Fatalf("keep-alive of an unknown lease through a follower: %v", err)
+	}
 }

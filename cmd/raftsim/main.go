@@ -20,6 +20,11 @@ const usage = `raftsim runs the deterministic Raft simulator.
   raftsim -scenario list          the break-a-rule scenarios (most need -tags raftunsafe)
   raftsim -seeds 1000 -faults all run seeds 1..1000; the last line is "N passed, M failed"
 
+  raftsim -mode member -seed 7 -trace run.html
+                                  run real members (package server) instead of raft
+                                  nodes, with clients, and draw the run as HTML
+  raftsim -mode member -seeds 200 -faults all
+
 Every run is a pure function of its seed and flags: a failing seed replays
 exactly, on any machine.
 
@@ -48,6 +53,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	noCheckQuorum := fs.Bool("no-checkquorum", false, "switch CheckQuorum off (for teaching)")
 	tracePath := fs.String("trace", "", "with -seed: write the run as a self-contained HTML timeline to this file")
 	scenario := fs.String("scenario", "", "run a break-a-rule scenario (\"list\" lists them): search seeds until the checker catches the violation")
+	mode := fs.String("mode", "raft", "what to simulate: raft (raft nodes) or member (real members with clients)")
+	window := fs.String("window", "", "member mode: the seconds start,end whose messages the HTML timeline draws as arrows (default: around the first fault)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -65,8 +72,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "raftsim: -duration must be at least 15s (the last 10s are a calm period for the liveness check)")
 		return 2
 	}
-	if *nodes != 0 && (*nodes < 1 || *nodes > 9) {
+	if *mode == "raft" && *nodes != 0 && (*nodes < 1 || *nodes > 9) {
 		fmt.Fprintln(stderr, "raftsim: -nodes must be between 1 and 9")
+		return 2
+	}
+	switch *mode {
+	case "raft":
+		if *window != "" {
+			fmt.Fprintln(stderr, "raftsim: -window needs -mode member")
+			return 2
+		}
+	case "member":
+		if *noPreVote || *noCheckQuorum || *scenario != "" {
+			fmt.Fprintln(stderr, "raftsim: -no-prevote, -no-checkquorum and -scenario are raft-mode switches")
+			return 2
+		}
+		return runMember(memberFlags{
+			fs: fs, seed: *seed, seeds: *seeds, start: *start, faults: set, faultsFlag: *faults,
+			nodes: *nodes, duration: *duration, verbose: *verbose, trace: *tracePath, window: *window,
+		}, stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "raftsim: -mode must be raft or member, not %q\n", *mode)
 		return 2
 	}
 	configure := func(seed uint64, trace int) sim.RaftConfig {
@@ -85,7 +111,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		parts := []string{"go run ./cmd/raftsim", fmt.Sprintf("-seed %d", seed), "-faults " + *faults}
 		fs.Visit(func(f *flag.Flag) {
 			switch f.Name {
-			case "seed", "seeds", "start", "faults", "v", "trace":
+			case "seed", "seeds", "start", "faults", "v", "trace", "mode":
 			default:
 				parts = append(parts, fmt.Sprintf("-%s %s", f.Name, f.Value))
 			}

@@ -1,0 +1,241 @@
+package sim
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+)
+
+// MemberConfig describes one member-level simulation run: N real members
+// (package server) on simulated disks and a simulated network, clients
+// issuing every kind of request, and faults.
+type MemberConfig struct {
+	Seed     uint64
+	Members  int
+	Duration Time
+	Faults   FaultSet
+	// Schedule, if set, replaces the fault schedule generated from the seed.
+	Schedule []Fault
+	// HealBefore is how long before the end all faults stop; the cluster
+	// must then make progress (the liveness check).
+	HealBefore Time
+	// Clients issue key-value operations; Watchers keep watch streams open;
+	// Leasers grant leases, attach keys and keep them alive.
+	Clients, Watchers, Leasers int
+	// Keys is the number of keys the clients share (fewer keys, more
+	// contention, harder linearizability checks).
+	Keys int
+	// SnapshotCount and SnapshotCatchUpEntries are the members' settings:
+	// small, so that snapshots are taken and sent while faults happen.
+	SnapshotCount          uint64
+	SnapshotCatchUpEntries uint64
+	// Trace: 0 = none, 1 = readable events, 2 = also the members' log
+	// lines and every client operation, 3 = also the leader's view of
+	// each follower's progress, every second.
+	Trace int
+	// Timeline records what the HTML trace draws (roles, faults, client
+	// operations, and the messages between WindowStart and WindowEnd).
+	Timeline                 bool
+	WindowStart, WindowEnd   Time
+	LinearizabilityTimeLimit int // seconds porcupine may take (0: 20)
+}
+
+// DefaultMemberConfig is what `raftsim -mode member -seed N` runs. The
+// seed also varies the cluster size, the load and how often snapshots are
+// taken, so that a sweep over seeds covers them all.
+func DefaultMemberConfig(seed uint64) MemberConfig {
+	return MemberConfig{
+		Seed: seed, Members: 3 + 2*int(seed%2), Duration: 30 * Second, Faults: AllFaults,
+		HealBefore: 10 * Second, Clients: 3 + int(seed/2%4), Watchers: 2, Leasers: 2, Keys: 6,
+		SnapshotCount: 50 << (seed / 8 % 3), SnapshotCatchUpEntries: 10 + 10*(seed/24%2),
+	}
+}
+
+// MemberResult is the outcome of a member-level run.
+type MemberResult struct {
+	Seed      uint64
+	Violation string // empty when every check passed
+	At        Time   // when the violation was found
+	Trace     []string
+	// Digest hashes every event and every client outcome, so two runs of
+	// one seed can be compared byte for byte.
+	Digest uint64
+	Stats  MemberStats
+	// Timeline is set when MemberConfig.Timeline was.
+	Timeline *Timeline
+	// Linearizability is porcupine's verdict on the single-key history; on
+	// a failure Porcupine holds what VisualizePorcupine draws.
+	Linearizability string
+	Porcupine       *PorcupineReport
+}
+
+// Passed reports whether every check held.
+func (r MemberResult) Passed() bool { return r.Violation == "" }
+
+// MemberStats counts what happened in a run.
+type MemberStats struct {
+	Events, Messages, Dropped, Elections, MaxTerm      int
+	Ops, OpsOK, OpsFailed, OpsUnknown                  int
+	Crashes, TornCrashes, Restarts, Corruptions        int
+	Replacements, SnapshotsSent, SnapshotsSaved        int
+	WatchEvents, WatchReconnects, LeasesGranted        int
+	LeasesExpired, KeepAlives, Pauses, SlowDisks       int
+	CheckedOps, CheckedRanges, CheckedWatchRevs, Revs  int
+	LinearizabilityMicros                              int64
+	Fsyncs                                             int
+	HealedLeaderAfter, HealedWriteAfter, MaxTermHealed Time
+}
+
+// memberSim is one run. Everything happens on one goroutine, in the order
+// the event queue dictates: a run is a pure function of its configuration.
+type memberSim struct {
+	cfg   MemberConfig
+	rng   *rand.Rand
+	now   Time
+	queue eventQueue
+	net   *network
+	slots []*slot
+	// byID maps every member ID ever used to its slot (IDs are never reused).
+	byID map[uint64]*slot
+	// token is the cluster token; initial is the --initial-cluster flag.
+	token   string
+	initial string
+
+	faults []Fault
+	healAt Time
+	healed bool
+
+	obs      observer
+	hist     *history
+	clients  []*client
+	watchers []*watchClient
+	leasers  []*leaseClient
+	op       operator
+
+	res       MemberResult
+	violation string
+	digest    uint64
+	tl        *Timeline
+}
+
+// RunMember runs one member-level simulation.
+func RunMember(cfg MemberConfig) MemberResult { return newMemberSim(cfg).run() }
+
+func newMemberSim(cfg MemberConfig) *memberSim {
+	s := &memberSim{
+		cfg:    cfg,
+		rng:    rand.New(rand.NewPCG(cfg.Seed, 0x3e3be2)),
+		net:    newNetwork(cfg.Members),
+		byID:   map[uint64]*slot{},
+		token:  fmt.Sprintf("sim-%d", cfg.Seed),
+		digest: digestSeed,
+		hist:   newHistory(),
+	}
+	s.obs.init()
+	return s
+}
+
+func (s *memberSim) run() MemberResult {
+	cfg := s.cfg
+	s.res.Seed = cfg.Seed
+	if cfg.Timeline {
+		s.tl = newTimeline(cfg)
+	}
+	s.net.configure(s.rng, cfg.Faults)
+	s.healAt = cfg.Duration - cfg.HealBefore
+	s.faults = cfg.Schedule
+	if s.faults == nil {
+		s.faults = generateMemberSchedule(s.rng, cfg.Members, s.healAt, cfg.Faults)
+	}
+	if s.tl != nil && s.tl.WindowEnd <= s.tl.WindowStart {
+		// By default, draw the messages around the first fault.
+		first := 2 * Second
+		if len(s.faults) > 0 {
+			first = s.faults[0].At
+		}
+		s.tl.WindowStart, s.tl.WindowEnd = max(0, first-500*Millisecond), first+2500*Millisecond
+	}
+	s.boot()
+	for i := range s.faults {
+		f := s.faults[i]
+		s.at(f.At, func() {
+			if !s.healed {
+				s.applyFault(f)
+			}
+		})
+	}
+	s.at(s.healAt, s.healAll)
+	s.startClients()
+	s.every(Second, s.sample)
+	if cfg.Faults.Membership || cfg.Faults.Corrupt {
+		s.every(500*Millisecond, s.operatorStep)
+	}
+	for s.queue.Len() > 0 && s.violation == "" {
+		e := s.queue.next()
+		if e.at > cfg.Duration {
+			break
+		}
+		s.now = e.at
+		s.res.Stats.Events++
+		var b [16]byte
+		binary.LittleEndian.PutUint64(b[:], uint64(e.at))
+		binary.LittleEndian.PutUint64(b[8:], e.seq)
+		s.mix(b[:])
+		e.call()
+	}
+	s.now = min(s.now, cfg.Duration)
+	if s.violation == "" {
+		s.finalChecks()
+	}
+	if s.violation != "" {
+		s.tracef("VIOLATION: %s", s.violation)
+	}
+	s.res.Violation = s.violation
+	s.res.Digest = s.digest
+	if s.tl != nil {
+		s.tl.finish(s)
+		s.res.Timeline = s.tl
+	}
+	return s.res
+}
+
+// at schedules fn at virtual time t (never in the past).
+func (s *memberSim) at(t Time, fn func()) {
+	s.queue.schedule(event{at: max(t, s.now), call: fn})
+}
+
+// after schedules fn d from now.
+func (s *memberSim) after(d Time, fn func()) { s.at(s.now+d, fn) }
+
+// every runs fn every period, starting one period from now.
+func (s *memberSim) every(period Time, fn func()) {
+	var loop func()
+	loop = func() {
+		fn()
+		s.after(period, loop)
+	}
+	s.after(period, loop)
+}
+
+// between draws a duration in [lo, hi].
+func (s *memberSim) between(lo, hi Time) Time {
+	return lo + Time(s.rng.Int64N(int64(hi-lo)+1))
+}
+
+func (s *memberSim) fail(format string, args ...any) {
+	if s.violation == "" {
+		s.violation = fmt.Sprintf(format, args...)
+		s.res.At = s.now
+	}
+}
+
+func (s *memberSim) tracef(format string, args ...any) {
+	line := s.now.String() + "  " + fmt.Sprintf(format, args...)
+	s.mix([]byte(line))
+	if s.cfg.Trace > 0 {
+		s.res.Trace = append(s.res.Trace, line)
+	}
+}
+
+// mix folds bytes into the run's digest.
+func (s *memberSim) mix(b []byte) { s.digest = mixDigest(s.digest, b) }

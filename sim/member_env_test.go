@@ -1,0 +1,32 @@
+package sim
+
+import (
+	"os"
+	"strconv"
+	"testing"
+)
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+// TestMemberSim_One runs the seed in $SEED (default 1) at trace level $V
+// and logs its trace: a debugging aid (go test ./sim -run MemberSim_One -v).
+func TestMemberSim_One(t *testing.T) {
+	if os.Getenv("SEED") == "" {
+		t.Skip("set SEED to run one member-level seed with its trace")
+	}
+	cfg := DefaultMemberConfig(uint64(envInt("SEED", 1)))
+	cfg.Trace = envInt("V", 1)
+	res := RunMember(cfg)
+	for _, l := range res.Trace {
+		t.Log(l)
+	}
+	t.Logf("%+v", res.Stats)
+	if !res.Passed() {
+		t.Fatalf("failed at %s: %s", res.At, res.Violation)
+	}
+}
