@@ -163,10 +163,11 @@ func (m *Member) failLostProposals() {
 // which is exactly what etcd's error says — and the client hears it now,
 // not after the whole request timeout.
 func (m *Member) failForwardedProposals(newLead uint64) {
-	for _, p := range m.waiting {
-		if p.index == 0 && !p.stalled && p.proposedLead != 0 && p.proposedLead != newLead {
-			m.finish(p, Result{Err: ErrTimeoutDueToLeaderFail})
-		}
+	forwardedElsewhere := func(p *proposal) bool {
+		return p.index == 0 && !p.stalled && p.proposedLead != 0 && p.proposedLead != newLead
+	}
+	for _, p := range m.waitingWhere(forwardedElsewhere) {
+		m.finish(p, Result{Err: ErrTimeoutDueToLeaderFail})
 	}
 }
 

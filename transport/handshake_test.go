@@ -272,7 +272,7 @@ func TestHandshakeHeadersRoundTrip(t *testing.T) {
 	}
 	rej := checkHandshake(h, 1, 2)
 	if rej == nil || rej.status != http.StatusPreconditionFailed ||
-		rej.reason != "cluster ID mismatch (local 1, remote 14841639068965178418)" {
+		rej.reason != "cluster ID mismatch (local 1, remote cdf818194e3a8c32)" {
 		t.Fatalf("cluster mismatch: %+v", rej)
 	}
 }
