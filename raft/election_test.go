@@ -462,3 +462,68 @@ func TestElection_5_2_GrantingVoteResetsElectionTimer(t *testing.T) {
 		})
 	}
 }
+
+// A candidate's vote for itself is part of its HardState, and each of its
+// vote requests implies that vote (thesis §3.8): the requests must leave only
+// once it is durable. Sent earlier, a crash could make the candidate forget
+// it voted for itself, restart in the same term with no vote, and vote for
+// another candidate — two votes in one term, and possibly two leaders. With
+// PreVote the pre-vote requests promise nothing and may leave at once; the
+// real requests that follow a won pre-vote must wait all the same.
+func TestPersistence_CandidateVoteRequestsWaitForPersist(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []clusterOption
+	}{
+		{"prevote", nil},
+		{"no-prevote", []clusterOption{withoutPreVote}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newTestCluster(t, 3, tc.opts...)
+			n1 := c.nodes[1].node
+			term := c.status(1).Term + 1
+			if err := n1.Campaign(); err != nil {
+				t.Fatal(err)
+			}
+			if c.status(1).State == StatePreCandidate {
+				// Win the pre-vote with node 2's grant.
+				rd := n1.Ready()
+				c.handleReady(1, rd)
+				var grant []Message
+				for _, m := range rd.Messages {
+					if m.Type == MsgPreVote && m.To == 2 {
+						grant = sent(c.stepReady(m))
+					}
+				}
+				if len(grant) != 1 || grant[0].Type != MsgPreVoteResp || grant[0].Reject {
+					t.Fatalf("setup: node 2 should grant the pre-vote: %v", grant)
+				}
+				if err := n1.Step(grant[0]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if st := c.status(1); st.State != StateCandidate || st.Term != term {
+				t.Fatalf("setup: node 1 should be a candidate in term %d, is %s in term %d", term, st.State, st.Term)
+			}
+			rd := n1.Ready()
+			if rd.HardState.Term != term || rd.HardState.Vote != 1 || !rd.MustSync {
+				t.Fatalf("the Ready must carry the self-vote to persist, with MustSync: %+v MustSync=%v", rd.HardState, rd.MustSync)
+			}
+			for _, m := range rd.Messages {
+				if m.Type == MsgVote {
+					t.Fatalf("vote request in Messages (sent before the self-vote is durable): %v", m)
+				}
+			}
+			var to []uint64
+			for _, m := range rd.MessagesAfterPersist {
+				if m.Type == MsgVote {
+					to = append(to, m.To)
+				}
+			}
+			if !slices.Equal(to, []uint64{2, 3}) {
+				t.Fatalf("vote requests in MessagesAfterPersist go to %v, want [2 3]", to)
+			}
+			c.handleReady(1, rd)
+		})
+	}
+}
