@@ -247,6 +247,49 @@ func TestReplication_5_3_CommitStopsAtLastNewEntry(t *testing.T) {
 	}
 }
 
+// Figure 2, "Volatile state on all servers": commitIndex "increases
+// monotonically". A leader knows only a lower bound of each follower's commit
+// index, and right after an election that bound is nothing: its first
+// heartbeats carry commit min(Match, commitIndex) = 0. A follower that
+// lowered its commit index to what a message says would persist the lower
+// value and report entries it has applied as uncommitted.
+func TestReplication_5_3_CommitIndexNeverDecreases(t *testing.T) {
+	c := newTestCluster(t, 3)
+	c.campaign(1)
+	c.propose(1, "a")
+	commit := c.status(3).Commit
+	if commit < c.status(1).LastIndex {
+		t.Fatalf("setup: node 3 should know that everything is committed (commit %d)", commit)
+	}
+	// Node 2 takes over; its appends are held back, so it knows nothing of
+	// node 3's log and its heartbeat carries commit 0.
+	c.hold = func(m Message) bool { return m.From == 2 && m.Type == MsgApp }
+	c.nodes[1].node.TransferLeader(2)
+	c.stabilize()
+	if c.leader() != 2 {
+		t.Fatal("setup: node 2 should lead")
+	}
+	var beat []Message
+	c.hold = func(m Message) bool {
+		if m.From == 2 && m.To == 3 && m.Type == MsgHeartbeat {
+			beat = append(beat, m)
+			return true
+		}
+		return m.From == 2 && m.Type == MsgApp
+	}
+	c.tick(2, c.status(2).HeartbeatTimeout)
+	if len(beat) == 0 || beat[0].Commit >= commit {
+		t.Fatalf("setup: want a heartbeat to node 3 with a commit index below %d: %v", commit, beat)
+	}
+	rd := c.stepReady(beat[0])
+	if got := c.status(3).Commit; got != commit {
+		t.Fatalf("node 3's commit index went from %d to %d on %v", commit, got, beat[0])
+	}
+	if !rd.HardState.IsEmpty() && rd.HardState.Commit < commit {
+		t.Fatalf("node 3 was told to persist commit index %d, below %d", rd.HardState.Commit, commit)
+	}
+}
+
 // Figure 2, "Volatile state on leaders (reinitialized after election)":
 // nextIndex = leader's last log index + 1, matchIndex = 0, for every
 // follower. Node 1 led term 2 and knew both followers held its entries; it
