@@ -40,7 +40,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 0, "run this one seed and print its trace")
 	seeds := fs.Int("seeds", 0, "run seeds 1..N (or -start..-start+N-1) and print a summary")
 	start := fs.Uint64("start", 1, "first seed for -seeds")
-	faults := fs.String("faults", "all", "faults to inject: all, none, or a list of drop,delay,dup,partition,crash,compact,slowdisk")
+	faults := fs.String("faults", "all", "faults to inject: all, none, or a list of "+sim.FaultNames())
 	nodes := fs.Int("nodes", 0, "cluster size (default: 3 for odd seeds... 3 or 5 by seed)")
 	duration := fs.Duration("duration", 30*time.Second, "simulated time per run")
 	verbose := fs.Int("v", 1, "trace detail for -seed: 0 summary only, 1 events, 2 also raft's log lines")
