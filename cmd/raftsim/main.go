@@ -26,6 +26,10 @@ exactly, on any machine.
 Flags:
 `
 
+// runRaft runs one simulation; a test replaces it to see the configurations
+// run asks for.
+var runRaft = sim.RunRaft
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -87,7 +91,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			switch f.Name {
 			case "seed", "seeds", "start", "faults", "v", "trace":
 			default:
-				parts = append(parts, fmt.Sprintf("-%s %s", f.Name, f.Value))
+				// -name=value: a boolean flag takes no separate value
+				// ("-no-prevote true" would end the flags at "true").
+				parts = append(parts, fmt.Sprintf("-%s=%s", f.Name, f.Value))
 			}
 		})
 		return strings.Join(parts, " ")
@@ -102,7 +108,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		begin := time.Now()
 		var simulated time.Duration
 		for s := *start; s < *start+uint64(*seeds); s++ {
-			res := sim.RunRaft(configure(s, 0))
+			res := runRaft(configure(s, 0))
 			simulated += *duration
 			if res.Passed() {
 				passed++
@@ -122,7 +128,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case *seed > 0:
 		cfg := configure(*seed, *verbose)
 		cfg.Record = *tracePath != ""
-		res := sim.RunRaft(cfg)
+		res := runRaft(cfg)
 		if *tracePath != "" {
 			if err := os.WriteFile(*tracePath, ui.TimelinePage(res.Timeline), 0o644); err != nil {
 				fmt.Fprintf(stderr, "raftsim: %v\n", err)
