@@ -461,6 +461,15 @@ func (s *raftSim) apply(n *simNode, e raft.Entry) {
 // leaders checked for Election Safety and Leader Completeness).
 func (s *raftSim) observeReady(n *simNode, rd raft.Ready) {
 	if rd.SoftState == nil {
+		// A candidate whose election timed out campaigns again in a new
+		// term: its role and leader (the SoftState) are unchanged, only
+		// its HardState (a new term, its vote for itself) shows it. The
+		// storage still holds the HardState of the previous Ready.
+		if n.role == raft.StateCandidate && rd.HardState.Vote == n.id {
+			if hs, _, _ := n.storage.InitialState(); rd.HardState.Term > hs.Term {
+				s.tracef("n%d became candidate (term %d)", n.id, rd.HardState.Term)
+			}
+		}
 		return
 	}
 	st := n.node.Status()
