@@ -823,19 +823,25 @@ func (s *raftSim) sample() {
 			continue
 		}
 		st := n.node.Status()
-		parts = append(parts, fmt.Sprintf("n%d:%s/t%d/c%d/a%d", n.id, shortRole(st.State), st.Term, st.Commit, n.applied))
+		parts = append(parts, fmt.Sprintf("n%d:%s/t%d/c%d/a%d", n.id, shortRole(st), st.Term, st.Commit, n.applied))
 	}
 	s.tracef("%s", strings.Join(parts, " "))
 }
 
-func shortRole(s raft.StateType) string {
-	switch s {
+// shortRole is a node's letter in the status lines: L leader, F follower,
+// P pre-candidate, C candidate, l learner (a non-voting member, always a
+// follower).
+func shortRole(st raft.Status) string {
+	switch st.State {
 	case raft.StateLeader:
 		return "L"
 	case raft.StateCandidate:
 		return "C"
 	case raft.StatePreCandidate:
 		return "P"
+	}
+	if slices.Contains(st.Config.Learners, st.ID) {
+		return "l"
 	}
 	return "F"
 }

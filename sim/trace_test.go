@@ -5,7 +5,10 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/raftkv/raftkv/raft"
 )
 
 // The readable trace (-v 1) reports every campaign raft starts, including a
@@ -43,5 +46,29 @@ func TestRaftSim_TraceShowsEveryCampaign(t *testing.T) {
 	}
 	if recampaigns == 0 {
 		t.Errorf("no node campaigned in two consecutive terms, the case this test is about: pick other seeds")
+	}
+}
+
+// A learner is a follower that does not vote; the status lines show it as l.
+func TestRaftSim_StatusLetters(t *testing.T) {
+	for _, tc := range []struct {
+		st   raft.Status
+		want string
+	}{
+		{raft.Status{ID: 1, SoftState: raft.SoftState{State: raft.StateLeader}}, "L"},
+		{raft.Status{ID: 1, SoftState: raft.SoftState{State: raft.StateFollower}}, "F"},
+		{raft.Status{ID: 1, SoftState: raft.SoftState{State: raft.StatePreCandidate}}, "P"},
+		{raft.Status{ID: 1, SoftState: raft.SoftState{State: raft.StateCandidate}}, "C"},
+		{raft.Status{ID: 4, SoftState: raft.SoftState{State: raft.StateFollower}, Config: raft.ConfState{Voters: []uint64{1, 2, 3}, Learners: []uint64{4}}}, "l"},
+	} {
+		if got := shortRole(tc.st); got != tc.want {
+			t.Errorf("%s, learners %v: letter %q, want %q", tc.st.State, tc.st.Config.Learners, got, tc.want)
+		}
+	}
+	// And in a run whose membership driver adds learners, they show up.
+	cfg := DefaultRaftConfig(2)
+	cfg.Trace = 1
+	if res := RunRaft(cfg); !slices.ContainsFunc(res.Trace, func(l string) bool { return strings.Contains(l, ":l/t") }) {
+		t.Errorf("seed 2: no learner in any status line")
 	}
 }
