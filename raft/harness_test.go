@@ -114,6 +114,15 @@ func (c *testCluster) processReady(id uint64) bool {
 	}
 	rd := tn.node.Ready()
 	c.queue = append(c.queue, rd.Messages...)
+	c.handleReady(id, rd)
+	c.queue = append(c.queue, rd.MessagesAfterPersist...)
+	return true
+}
+
+// handleReady persists rd, applies its committed entries and advances the
+// node; sending rd's messages is left to the caller.
+func (c *testCluster) handleReady(id uint64, rd Ready) {
+	tn := c.nodes[id]
 	if !rd.Snapshot.IsEmpty() {
 		if err := tn.storage.ApplySnapshot(rd.Snapshot); err != nil {
 			c.t.Fatalf("node %d: apply snapshot: %v", id, err)
@@ -126,11 +135,46 @@ func (c *testCluster) processReady(id uint64) bool {
 	if !rd.HardState.IsEmpty() {
 		_ = tn.storage.SetHardState(rd.HardState)
 	}
-	c.queue = append(c.queue, rd.MessagesAfterPersist...)
 	tn.applied = append(tn.applied, rd.CommittedEntries...)
 	tn.reads = append(tn.reads, rd.ReadStates...)
 	tn.node.Advance(rd)
-	return true
+}
+
+// stepReady delivers m to its recipient alone, ignoring the network, and
+// handles the Ready that results like processReady — except that the
+// messages it sends are returned in it, not delivered, for the test to look
+// at. The Ready is empty if the step produced nothing to do.
+func (c *testCluster) stepReady(m Message) Ready {
+	c.t.Helper()
+	tn := c.nodes[m.To]
+	if err := tn.node.Step(m); err != nil {
+		c.t.Fatalf("node %d: step %v: %v", m.To, m, err)
+	}
+	if !tn.node.HasReady() {
+		return Ready{}
+	}
+	rd := tn.node.Ready()
+	c.handleReady(m.To, rd)
+	return rd
+}
+
+// sent returns the messages of rd, both those that may leave at once and
+// those that wait for persistence.
+func sent(rd Ready) []Message {
+	return append(slices.Clone(rd.Messages), rd.MessagesAfterPersist...)
+}
+
+// tickUntil ticks every running node until cond holds, failing after a
+// bound of 500 ticks.
+func (c *testCluster) tickUntil(what string, cond func() bool) {
+	c.t.Helper()
+	for range 500 {
+		if cond() {
+			return
+		}
+		c.tickAll(1)
+	}
+	c.t.Fatalf("after 500 ticks, still waiting for %s", what)
 }
 
 // stabilize processes Readies and delivers messages until nothing moves.

@@ -115,37 +115,52 @@ type FaultSet struct {
 // AllFaults enables everything.
 var AllFaults = FaultSet{Drop: true, Delay: true, Duplicate: true, Partition: true, Crash: true, Compact: true, SlowDisk: true, Membership: true, Corrupt: true, Pause: true}
 
-// ParseFaults reads "all", "none", or a comma list of
-// drop,delay,dup,partition,crash,compact,slowdisk,member,corrupt,pause.
+type faultOption struct {
+	name string
+	set  func(*FaultSet)
+}
+
+// faultOptions are the fault names ParseFaults accepts besides "all" and
+// "none": the one list that parsing, FaultNames and raftsim's -h and error
+// messages all use.
+var faultOptions = []faultOption{
+	{"drop", func(f *FaultSet) { f.Drop = true }},
+	{"delay", func(f *FaultSet) { f.Delay = true }},
+	{"dup", func(f *FaultSet) { f.Duplicate = true }},
+	{"partition", func(f *FaultSet) { f.Partition = true }},
+	{"crash", func(f *FaultSet) { f.Crash = true }},
+	{"compact", func(f *FaultSet) { f.Compact = true }},
+	{"slowdisk", func(f *FaultSet) { f.SlowDisk = true }},
+	{"member", func(f *FaultSet) { f.Membership = true }},
+	{"corrupt", func(f *FaultSet) { f.Corrupt = true }},
+	{"pause", func(f *FaultSet) { f.Pause = true }},
+}
+
+// FaultNames returns the fault names ParseFaults accepts besides "all" and
+// "none", as a comma list: "drop,delay,...".
+func FaultNames() string {
+	names := make([]string, len(faultOptions))
+	for i, o := range faultOptions {
+		names[i] = o.name
+	}
+	return strings.Join(names, ",")
+}
+
+// ParseFaults reads "all", "none", or a comma list of the names FaultNames
+// returns.
 func ParseFaults(s string) (FaultSet, error) {
 	var fs FaultSet
 	for _, name := range strings.Split(s, ",") {
-		switch strings.TrimSpace(name) {
+		switch name = strings.TrimSpace(name); name {
 		case "all":
 			fs = AllFaults
 		case "none", "":
-		case "drop":
-			fs.Drop = true
-		case "delay":
-			fs.Delay = true
-		case "dup":
-			fs.Duplicate = true
-		case "partition":
-			fs.Partition = true
-		case "crash":
-			fs.Crash = true
-		case "compact":
-			fs.Compact = true
-		case "slowdisk":
-			fs.SlowDisk = true
-		case "member":
-			fs.Membership = true
-		case "corrupt":
-			fs.Corrupt = true
-		case "pause":
-			fs.Pause = true
 		default:
-			return FaultSet{}, fmt.Errorf("unknown fault %q (want all, none, or a list of drop,delay,dup,partition,crash,compact,slowdisk,member,corrupt,pause)", name)
+			i := slices.IndexFunc(faultOptions, func(o faultOption) bool { return o.name == name })
+			if i < 0 {
+				return FaultSet{}, fmt.Errorf("unknown fault %q (want all, none, or a list of %s)", name, FaultNames())
+			}
+			faultOptions[i].set(&fs)
 		}
 	}
 	return fs, nil

@@ -453,6 +453,15 @@ func (s *raftSim) apply(n *simNode, e raft.Entry) {
 // leaders checked for Election Safety and Leader Completeness).
 func (s *raftSim) observeReady(n *simNode, rd raft.Ready) {
 	if rd.SoftState == nil {
+		// A candidate whose election timed out campaigns again in a new
+		// term: its role and leader (the SoftState) are unchanged, only
+		// its HardState (a new term, its vote for itself) shows it. The
+		// storage still holds the HardState of the previous Ready.
+		if n.role == raft.StateCandidate && rd.HardState.Vote == n.id {
+			if hs, _, _ := n.storage.InitialState(); rd.HardState.Term > hs.Term {
+				s.tracef("n%d became candidate (term %d)", n.id, rd.HardState.Term)
+			}
+		}
 		return
 	}
 	st := n.node.Status()
@@ -806,19 +815,25 @@ func (s *raftSim) sample() {
 			continue
 		}
 		st := n.node.Status()
-		parts = append(parts, fmt.Sprintf("n%d:%s/t%d/c%d/a%d", n.id, shortRole(st.State), st.Term, st.Commit, n.applied))
+		parts = append(parts, fmt.Sprintf("n%d:%s/t%d/c%d/a%d", n.id, shortRole(st), st.Term, st.Commit, n.applied))
 	}
 	s.tracef("%s", strings.Join(parts, " "))
 }
 
-func shortRole(s raft.StateType) string {
-	switch s {
+// shortRole is a node's letter in the status lines: L leader, F follower,
+// P pre-candidate, C candidate, l learner (a non-voting member, always a
+// follower).
+func shortRole(st raft.Status) string {
+	switch st.State {
 	case raft.StateLeader:
 		return "L"
 	case raft.StateCandidate:
 		return "C"
 	case raft.StatePreCandidate:
 		return "P"
+	}
+	if slices.Contains(st.Config.Learners, st.ID) {
+		return "l"
 	}
 	return "F"
 }

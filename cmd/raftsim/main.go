@@ -31,6 +31,10 @@ exactly, on any machine.
 Flags:
 `
 
+// runRaft runs one simulation; a test replaces it to see the configurations
+// run asks for.
+var runRaft = sim.RunRaft
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -45,7 +49,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 0, "run this one seed and print its trace")
 	seeds := fs.Int("seeds", 0, "run seeds 1..N (or -start..-start+N-1) and print a summary")
 	start := fs.Uint64("start", 1, "first seed for -seeds")
-	faults := fs.String("faults", "all", "faults to inject: all, none, or a list of drop,delay,dup,partition,crash,compact,slowdisk")
+	faults := fs.String("faults", "all", "faults to inject: all, none, or a list of "+sim.FaultNames())
 	nodes := fs.Int("nodes", 0, "cluster size (default: 3 for odd seeds... 3 or 5 by seed)")
 	duration := fs.Duration("duration", 30*time.Second, "simulated time per run")
 	verbose := fs.Int("v", 1, "trace detail for -seed: 0 summary only, 1 events, 2 also raft's log lines")
@@ -82,6 +86,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "raftsim: -window needs -mode member")
 			return 2
 		}
+		if *tracePath != "" && *seeds != 0 {
+			fmt.Fprintln(stderr, "raftsim: -trace draws one run: use it with -seed, not -seeds")
+			return 2
+		}
 	case "member":
 		if *noPreVote || *noCheckQuorum || *scenario != "" {
 			fmt.Fprintln(stderr, "raftsim: -no-prevote, -no-checkquorum and -scenario are raft-mode switches")
@@ -113,7 +121,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			switch f.Name {
 			case "seed", "seeds", "start", "faults", "v", "trace", "mode":
 			default:
-				parts = append(parts, fmt.Sprintf("-%s %s", f.Name, f.Value))
+				// -name=value: a boolean flag takes no separate value
+				// ("-no-prevote true" would end the flags at "true").
+				parts = append(parts, fmt.Sprintf("-%s=%s", f.Name, f.Value))
 			}
 		})
 		return strings.Join(parts, " ")
@@ -128,7 +138,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		begin := time.Now()
 		var simulated time.Duration
 		for s := *start; s < *start+uint64(*seeds); s++ {
-			res := sim.RunRaft(configure(s, 0))
+			res := runRaft(configure(s, 0))
 			simulated += *duration
 			if res.Passed() {
 				passed++
@@ -148,7 +158,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case *seed > 0:
 		cfg := configure(*seed, *verbose)
 		cfg.Record = *tracePath != ""
-		res := sim.RunRaft(cfg)
+		res := runRaft(cfg)
 		if *tracePath != "" {
 			if err := os.WriteFile(*tracePath, ui.TimelinePage(res.Timeline), 0o644); err != nil {
 				fmt.Fprintf(stderr, "raftsim: %v\n", err)

@@ -55,7 +55,9 @@ func TestMemberModeRejectsBadFlags(t *testing.T) {
 		{"-mode", "member", "-seed", "1", "-window", "6,5"},
 		{"-mode", "member", "-seeds", "2", "-trace", "x.html"},
 		{"-mode", "member", "-seed", "1", "-no-prevote"},
-		{"-seed", "1", "-trace", "x.html"},
+		{"-mode", "member", "-scenario", "figure8"},
+		{"-seed", "1", "-window", "1,2"},
+		{"-seeds", "2", "-trace", "x.html"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(args, &stdout, &stderr); code != 2 {
