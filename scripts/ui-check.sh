@@ -15,7 +15,7 @@ fi
 
 shot() { # shot URL FILE
 	chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
-		--disable-component-update --disable-sync --user-data-dir="$(mktemp -d)" --window-size=1250,950 \
+		--disable-component-update --disable-sync --user-data-dir="$(mktemp -d)" --window-size=1250,${SHOT_HEIGHT:-950} \
 		--virtual-time-budget=2500 --screenshot="$2" "$1" 2>/dev/null
 	echo "wrote $2"
 }
@@ -48,4 +48,6 @@ shot "http://127.0.0.1:45379/ui" "$OUT/live-leader-isolated.png"
 
 go run ./cmd/raftsim -seed 10 -faults partition -duration 15s -trace "$OUT/sim-seed10.html" >/dev/null
 shot "file://$(pwd)/$OUT/sim-seed10.html?t=2.5" "$OUT/sim-timeline.png"
+go run ./cmd/raftsim -mode member -seed 1 -faults all -trace "$OUT/member-seed1.html" >/dev/null
+shot "file://$(pwd)/$OUT/member-seed1.html?t=6.1" "$OUT/member-timeline.png"
 echo "look at the screenshots in $OUT/"

@@ -40,7 +40,7 @@
 // history read back from the cluster checks everything else — no
 // acknowledged write lost, reads consistent with their revision and their
 // real-time interval, watch streams complete and in order, leases never
-// expired early (member_checks.go). HTML traces (trace_html.go) draw a run.
+// expired early (member_checks.go). HTML traces (member_record.go, drawn by package ui) show a run.
 //
 // Entry points: RunRaft and RunMember run one seed (cmd/raftsim wraps
 // them: -mode raft or member); a failing seed prints the one command that

@@ -61,8 +61,11 @@ type MemberResult struct {
 	// one seed can be compared byte for byte.
 	Digest uint64
 	Stats  MemberStats
-	// Timeline is set when MemberConfig.Timeline was.
+	// Timeline is set when MemberConfig.Timeline was, and Page with it:
+	// the run as JSON for ui.TimelinePage — the live /ui picture of the
+	// members over time, with Timeline's lanes beneath.
 	Timeline *Timeline
+	Page     []byte
 	// Linearizability is porcupine's verdict on the single-key history; on
 	// a failure Porcupine holds what VisualizePorcupine draws.
 	Linearizability string
@@ -116,6 +119,7 @@ type memberSim struct {
 	violation string
 	digest    uint64
 	tl        *Timeline
+	pic       *recorder
 }
 
 // RunMember runs one member-level simulation.
@@ -140,6 +144,7 @@ func (s *memberSim) run() MemberResult {
 	s.res.Seed = cfg.Seed
 	if cfg.Timeline {
 		s.tl = newTimeline(cfg)
+		s.pic = &recorder{maxMsgs: 200000, name: hexName}
 	}
 	s.net.configure(s.rng, cfg.Faults)
 	s.healAt = cfg.Duration - cfg.HealBefore
@@ -182,6 +187,9 @@ func (s *memberSim) run() MemberResult {
 		binary.LittleEndian.PutUint64(b[8:], e.seq)
 		s.mix(b[:])
 		e.call()
+		if s.pic != nil {
+			s.recordPicture()
+		}
 	}
 	s.now = min(s.now, cfg.Duration)
 	if s.violation == "" {
@@ -195,6 +203,8 @@ func (s *memberSim) run() MemberResult {
 	if s.tl != nil {
 		s.tl.finish(s)
 		s.res.Timeline = s.tl
+		s.pic.tl.Lanes = s.tl
+		s.res.Page = s.pic.json(fmt.Sprintf("raftsim -mode member -seed %d", cfg.Seed), cfg.Duration)
 	}
 	return s.res
 }
@@ -230,8 +240,12 @@ func (s *memberSim) fail(format string, args ...any) {
 }
 
 func (s *memberSim) tracef(format string, args ...any) {
-	line := s.now.String() + "  " + fmt.Sprintf(format, args...)
+	text := fmt.Sprintf(format, args...)
+	line := s.now.String() + "  " + text
 	s.mix([]byte(line))
+	if s.pic != nil {
+		s.pic.event(s.now, text)
+	}
 	if s.cfg.Trace > 0 {
 		s.res.Trace = append(s.res.Trace, line)
 	}

@@ -335,6 +335,7 @@ func (s *memberSim) send(from *slot, msg raft.Message) {
 		arrive := release + delays[i]
 		if s.tl != nil {
 			s.tl.message(from, to, msg, release, arrive)
+			s.pic.message(release, msg)
 		}
 		s.at(arrive, func() {
 			// The sender died before the message could leave (it was to

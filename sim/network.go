@@ -114,3 +114,14 @@ func (n *network) fate(rng *rand.Rand, from, to int) (copies int, delays [2]Time
 	}
 	return copies, delays
 }
+
+// cutOff reports whether node i can reach no other node: how the timeline
+// page knows to draw it as isolated.
+func (n *network) cutOff(i int) bool {
+	for j := range n.blocked {
+		if j != i && !n.blocked[i][j] {
+			return false
+		}
+	}
+	return len(n.blocked) > 1
+}

@@ -163,7 +163,7 @@ func RunRaft(cfg RaftConfig) RaftResult {
 	}
 	s.res.Seed = cfg.Seed
 	if cfg.Record {
-		s.rec = &recorder{maxMsgs: 200000}
+		s.rec = &recorder{maxMsgs: 200000, name: nodeName}
 	}
 	s.net.configure(s.rng, cfg.Faults)
 	if cfg.DropRate > 0 {

@@ -19,6 +19,9 @@ type timeline struct {
 	Frames   []timelineFrame `json:"frames"`
 	Messages []timelineMsg   `json:"messages"`
 	Events   []timelineEvent `json:"events"`
+	// Lanes, for a member-level run, is the whole run as lanes (roles,
+	// faults, client operations) drawn under the picture.
+	Lanes *Timeline `json:"lanes,omitempty"`
 }
 
 type timelineFrame struct {
@@ -68,12 +71,15 @@ type timelineEvent struct {
 	Text string `json:"text"`
 }
 
-// recorder collects a timeline while a run goes.
+// recorder collects a timeline while a run goes. The raft-level and the
+// member-level simulations both feed it; name says how a node's ID is
+// written (it must match the IDs of the servers in the frames).
 type recorder struct {
 	tl        timeline
 	lastFrame Time
 	lastKey   string
 	maxMsgs   int
+	name      func(id uint64) string
 }
 
 const (
@@ -86,7 +92,7 @@ func (r *recorder) message(now Time, m raft.Message) {
 		return
 	}
 	r.tl.Messages = append(r.tl.Messages, timelineMsg{
-		From: nodeName(m.From), To: nodeName(m.To), Type: m.Type.String(), Term: m.Term,
+		From: r.name(m.From), To: r.name(m.To), Type: m.Type.String(), Term: m.Term,
 		At: now.Millis(), Entries: len(m.Entries), Reject: m.Reject,
 	})
 }
@@ -97,13 +103,11 @@ func (r *recorder) event(now Time, text string) {
 
 func nodeName(id uint64) string { return fmt.Sprintf("n%d", id) }
 
-// frame records the nodes' states if they changed visibly (a role or a
-// term at once; other changes at most every frameEvery).
+// frame records the raft nodes' states.
 func (r *recorder) frame(s *raftSim) {
 	var servers []timelineServer
-	key := ""
 	for _, n := range s.nodes {
-		ts := timelineServer{ID: nodeName(n.id), Name: nodeName(n.id), Down: !n.up, Isolated: s.isolated(n.idx)}
+		ts := timelineServer{ID: nodeName(n.id), Name: nodeName(n.id), Down: !n.up, Isolated: s.net.cutOff(n.idx)}
 		if n.up {
 			st := n.node.Status()
 			ts.Role, ts.Term, ts.Commit = st.State.String(), st.Term, st.Commit
@@ -124,28 +128,31 @@ func (r *recorder) frame(s *raftSim) {
 				}
 			}
 		}
-		key += fmt.Sprintf("%s/%d/%v/%v;", ts.Role, ts.Term, ts.Down, ts.Isolated)
 		servers = append(servers, ts)
 	}
-	if key == r.lastKey && s.now-r.lastFrame < frameEvery {
-		return
+	key := ""
+	for _, ts := range servers {
+		key += fmt.Sprintf("%s/%d/%v/%v;", ts.Role, ts.Term, ts.Down, ts.Isolated)
 	}
-	r.lastKey, r.lastFrame = key, s.now
-	r.tl.Frames = append(r.tl.Frames, timelineFrame{T: s.now.Millis(), Servers: servers})
+	if r.due(s.now, key) {
+		r.add(s.now, key, servers)
+	}
 }
 
-// isolated reports whether node i can reach no other node.
-func (s *raftSim) isolated(i int) bool {
-	for j := range s.nodes {
-		if j != i && !s.net.blocked[i][j] {
-			return false
-		}
-	}
-	return len(s.nodes) > 1
+// due says whether a frame is worth recording: at once if key (what is
+// visible at a glance: roles, terms, crashes, partitions) changed, and
+// otherwise every frameEvery, which is smooth enough to scrub through.
+func (r *recorder) due(now Time, key string) bool {
+	return key != r.lastKey || now-r.lastFrame >= frameEvery
+}
+
+func (r *recorder) add(now Time, key string, servers []timelineServer) {
+	r.lastKey, r.lastFrame = key, now
+	r.tl.Frames = append(r.tl.Frames, timelineFrame{T: now.Millis(), Servers: servers})
 }
 
 func (r *recorder) json(title string, duration Time) []byte {
-	r.tl.Title, r.tl.Duration = title, int64(duration/Millisecond)
+	r.tl.Title, r.tl.Duration = title, duration.Millis()
 	b, _ := json.Marshal(r.tl)
 	return b
 }

@@ -6,7 +6,7 @@ import (
 	"github.com/raftkv/raftkv/raft"
 )
 
-// Timeline is what the HTML trace (trace_html.go) draws: one lane per
+// Timeline is what the lanes of the HTML trace (ui/lanes.mjs) draw: one lane per
 // member with its role and term over time, faults as spans, client
 // operations as bars, and the messages of a chosen window as arrows.
 // Times are virtual microseconds.

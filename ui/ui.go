@@ -8,6 +8,9 @@ import (
 //go:embed render.mjs
 var renderJS []byte
 
+//go:embed lanes.mjs
+var lanesJS []byte
+
 //go:embed live.html
 var liveHTML []byte
 
@@ -18,6 +21,7 @@ var timelineHTML []byte
 // for its recorded data, so that every page is a single file.
 var (
 	renderSlot = []byte("/*RENDER*/")
+	lanesSlot  = []byte("/*LANES*/")
 	dataSlot   = []byte("/*DATA*/")
 )
 
@@ -30,14 +34,26 @@ func LivePage() []byte {
 // document (see timeline.html for its shape).
 func TimelinePage(data []byte) []byte {
 	page := bytes.Replace(timelineHTML, renderSlot, stripExports(renderJS), 1)
+	page = bytes.Replace(page, lanesSlot, stripExports(lanesJS), 1)
 	// </script> inside the data would end the script element early.
 	safe := bytes.ReplaceAll(data, []byte("</"), []byte(`<\/`))
 	return bytes.Replace(page, dataSlot, safe, 1)
 }
 
-// stripExports turns the ES module into a plain script: the pages inline it
-// into a classic <script> so that they also work from file:// URLs, where
-// browsers refuse module scripts.
+// stripExports turns an ES module into a plain script: the pages inline the
+// modules into one classic <script> so that they also work from file://
+// URLs, where browsers refuse module scripts. Imports go (the modules they
+// name are inlined beside), exports become plain declarations.
 func stripExports(js []byte) []byte {
-	return bytes.ReplaceAll(append([]byte("\n"), js...), []byte("\nexport "), []byte("\n"))
+	var out bytes.Buffer
+	for line := range bytes.Lines(js) {
+		switch {
+		case bytes.HasPrefix(line, []byte("import ")):
+			continue
+		case bytes.HasPrefix(line, []byte("export ")):
+			line = line[len("export "):]
+		}
+		out.Write(line)
+	}
+	return out.Bytes()
 }

@@ -12,11 +12,14 @@ func TestPagesAreSelfContained(t *testing.T) {
 		if bytes.Contains(page, []byte("/*RENDER*/")) || bytes.Contains(page, []byte("/*DATA*/")) {
 			t.Errorf("%s: a placeholder was not filled", name)
 		}
-		if bytes.Contains(page, []byte("\nexport ")) || bytes.Contains(page, []byte(" import ")) {
+		if bytes.Contains(page, []byte("\nexport ")) || bytes.Contains(page, []byte("\nimport ")) {
 			t.Errorf("%s: module syntax left in a classic script", name)
 		}
 		if !bytes.Contains(page, []byte("function renderCluster")) {
 			t.Errorf("%s: the renderer is missing", name)
+		}
+		if name == "timeline" && !bytes.Contains(page, []byte("function renderLanes")) {
+			t.Errorf("%s: the lanes renderer is missing", name)
 		}
 		for _, ext := range [][]byte{[]byte("src=\"http"), []byte("href=\"http"), []byte("cdn")} {
 			if bytes.Contains(page, ext) {

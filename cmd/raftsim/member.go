@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/raftkv/raftkv/sim"
+	"github.com/raftkv/raftkv/ui"
 )
 
 // memberFlags are the flags -mode member uses.
@@ -136,15 +137,7 @@ func runMember(f memberFlags, stdout, stderr io.Writer) int {
 // writeTrace writes the HTML timeline, and porcupine's view of a history
 // that is not linearizable beside it.
 func writeTrace(path string, res sim.MemberResult, stdout io.Writer) error {
-	out, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := res.Timeline.WriteHTML(out); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Close(); err != nil {
+	if err := os.WriteFile(path, ui.TimelinePage(res.Page), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s\n", path)
