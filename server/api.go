@@ -89,6 +89,30 @@ func (m *Member) AddMember(peerURLs []string, learner bool, deadline time.Time, 
 	m.proposeConfChange(raft.ConfChange{Type: typ, NodeID: id, Context: mustJSON(ctx)}, reqID, deadline, done)
 }
 
+// UpdateMember changes a member's peer URLs (etcdctl member update), for a
+// member that moved to another address. Raft itself knows members only by
+// ID (§4.1: the configuration is the set of servers, not their addresses),
+// so this is not a configuration change: it is an ordinary entry, applied
+// in log order like a write, after which every member sends to the new
+// URLs. The member that moved is restarted on them by its operator.
+func (m *Member) UpdateMember(id uint64, peerURLs []string, deadline time.Time, done func(Result)) {
+	if len(peerURLs) == 0 {
+		done(Result{Err: ErrBadURLs})
+		return
+	}
+	for _, u := range peerURLs {
+		if err := checkURL(u); err != nil {
+			done(Result{Err: ErrBadURLs})
+			return
+		}
+	}
+	if err := m.cluster.checkPeerURLs(id, peerURLs); err != nil {
+		done(Result{Err: err})
+		return
+	}
+	m.propose(kindMemberPeerURLs, mustJSON(memberPeerURLs{ID: id, PeerURLs: slices.Clone(peerURLs)}), deadline, done)
+}
+
 // RemoveMember removes a member (the leader too: it hands over and steps down).
 func (m *Member) RemoveMember(id uint64, deadline time.Time, done func(Result)) {
 	if _, ok := m.cluster.member(id); !ok {

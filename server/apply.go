@@ -75,6 +75,24 @@ func (m *Member) applyNormal(e raft.Entry) {
 		if p != nil {
 			m.finish(p, Result{})
 		}
+	case kindMemberPeerURLs:
+		var upd memberPeerURLs
+		if err := json.Unmarshal(payload, &upd); err != nil {
+			m.logf("skipped entry %d: bad member update: %v", e.Index, err)
+			return
+		}
+		r := Result{Err: m.cluster.checkPeerURLs(upd.ID, upd.PeerURLs)}
+		if r.Err == nil {
+			m.cluster.setPeerURLs(upd.ID, upd.PeerURLs)
+			m.logf("updated member %x %v in cluster %x", upd.ID, upd.PeerURLs, m.clusterID)
+			if upd.ID != m.id {
+				m.env.Transport.UpdatePeer(upd.ID, upd.PeerURLs)
+			}
+			r.Members = m.cluster.list()
+		}
+		if p != nil {
+			m.finish(p, r)
+		}
 	default:
 		m.logf("skipped entry %d: unknown kind %d", e.Index, kind)
 	}
@@ -137,6 +155,12 @@ func (m *Member) syncPeers(old *cluster) {
 	for _, info := range m.cluster.list() {
 		m.addPeer(info)
 	}
+}
+
+// memberPeerURLs is the payload of kindMemberPeerURLs.
+type memberPeerURLs struct {
+	ID       uint64   `json:"id"`
+	PeerURLs []string `json:"peer_urls"`
 }
 
 // memberAttributes is the payload of kindMemberAttributes.

@@ -146,7 +146,7 @@ func (m *Member) restart() error {
 	if err != nil {
 		return fmt.Errorf("cannot replay WAL: %w", err)
 	}
-	if err := m.checkIdentity(md); err != nil {
+	if err := m.checkIdentity(md, ents, hs.Commit); err != nil {
 		return err
 	}
 	if last := lastIndex(meta.Index, ents); hs.Commit > last {
@@ -186,32 +186,6 @@ func (m *Member) restart() error {
 	}
 	m.logf("restarting member %x (%s) in cluster %x: term %d, commit %d, %d entries after the snapshot",
 		m.id, m.cfg.Name, m.clusterID, hs.Term, hs.Commit, len(ents))
-	return nil
-}
-
-// checkIdentity refuses a data directory that belongs to another member or
-// another cluster than the flags describe. (etcd ignores the initial-cluster
-// flags on restart; raftkv checks them when they can be checked, because
-// starting the wrong member on the wrong data silently is worse than
-// stopping with an explanation.)
-func (m *Member) checkIdentity(md wal.Metadata) error {
-	if m.cfg.InitialClusterState != "new" {
-		return nil // the IDs of a member that joined were assigned by the cluster
-	}
-	initial, err := ParseInitialCluster(m.cfg.InitialCluster)
-	if err != nil {
-		return err
-	}
-	c, _ := initialCluster(initial, m.cfg.InitialClusterToken)
-	self := MemberID(m.cfg.InitialAdvertisePeerURLs, m.cfg.InitialClusterToken, 0)
-	if md.ClusterID != c.ID {
-		return fmt.Errorf("data directory %s belongs to cluster %x, but --initial-cluster and --initial-cluster-token describe cluster %x: "+
-			"refusing to start (to start a new cluster here, remove the data directory)", m.cfg.DataDir, md.ClusterID, c.ID)
-	}
-	if md.MemberID != self {
-		return fmt.Errorf("data directory %s belongs to member %x, but --name/--initial-advertise-peer-urls describe member %x: "+
-			"refusing to start", m.cfg.DataDir, md.MemberID, self)
-	}
 	return nil
 }
 

@@ -20,6 +20,10 @@ type MemberInfo struct {
 	PeerURLs   []string `json:"peer_urls"`
 	ClientURLs []string `json:"client_urls,omitempty"`
 	IsLearner  bool     `json:"is_learner,omitempty"`
+	// Moved is set once member update has changed the peer URLs: the
+	// flags of a restart may then differ from the bootstrap's
+	// (checkIdentity).
+	Moved bool `json:"moved,omitempty"`
 }
 
 // confChangeContext is the Context of a raft.ConfChange proposed by a member.
@@ -97,6 +101,34 @@ func (c *cluster) apply(cc raft.ConfChange) (confChangeContext, error) {
 func (c *cluster) setAttributes(id uint64, name string, clientURLs []string) {
 	if m := c.Members[id]; m != nil {
 		m.Name, m.ClientURLs = name, slices.Clone(clientURLs)
+	}
+}
+
+// checkPeerURLs says whether member id may take these peer URLs: it must be
+// a member, and no other member may use any of them. The proposer checks
+// before proposing and every member again when applying, so a change that
+// became wrong while in flight (the member was removed, another took the
+// URL) is refused alike everywhere.
+func (c *cluster) checkPeerURLs(id uint64, peerURLs []string) error {
+	if c.Members[id] == nil {
+		return ErrMemberNotFound
+	}
+	for other, info := range c.Members {
+		if other == id {
+			continue
+		}
+		for _, u := range info.PeerURLs {
+			if slices.Contains(peerURLs, u) {
+				return ErrPeerURLExists
+			}
+		}
+	}
+	return nil
+}
+
+func (c *cluster) setPeerURLs(id uint64, peerURLs []string) {
+	if m := c.Members[id]; m != nil {
+		m.PeerURLs, m.Moved = slices.Clone(peerURLs), true
 	}
 }
 

@@ -31,6 +31,8 @@ const (
 	// kindMemberAttributes carries a member's name and client URLs, which a
 	// member publishes after it starts (etcd does the same).
 	kindMemberAttributes entryKind = 3
+	// kindMemberPeerURLs carries a member's new peer URLs (member update).
+	kindMemberPeerURLs entryKind = 4
 )
 
 var errBadEnvelope = errors.New("server: malformed entry")

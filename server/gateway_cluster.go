@@ -53,8 +53,18 @@ func (s *Server) rpcMemberRemove(ctx context.Context, body []byte) (wire.Message
 	return &wire.MemberListResponse{Header: toWireHeader(r.Header, 0), Members: toWireMembers(r.Members)}, nil
 }
 
-func (s *Server) rpcMemberUpdate(context.Context, []byte) (wire.Message, *wire.Error) {
-	return nil, wire.Errorf(wire.Unimplemented, "raftkv: member update is not supported; remove the member and add it back with its new peer URLs")
+func (s *Server) rpcMemberUpdate(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+	var req wire.MemberUpdateRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	r, err := s.call(ctx, func(m *Member, deadline time.Time, done func(Result)) {
+		m.UpdateMember(req.ID, req.PeerURLs, deadline, done)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &wire.MemberUpdateResponse{Header: toWireHeader(r.Header, 0), Members: toWireMembers(r.Members)}, nil
 }
 
 // serveMemberPromote promotes a learner. Only the leader can tell whether

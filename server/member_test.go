@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -347,4 +348,121 @@ func TestMember_KeepAliveBeforeARevocationIsNotAcknowledged(t *testing.T) {
 		t.Fatalf("the keep-alive was acknowledged (TTL %d) but the lease was revoked right after it", ka.Renew.TTL)
 	}
 	t.Logf("keep-alive: %v; lease alive: %v", ka.Err, alive)
+}
+
+// member update: a member moved to another address. Every member learns the
+// new peer URLs from the log, a restart keeps them, and an update that would
+// give two members one URL, or names no member, is refused.
+func TestMember_UpdatePeerURLs(t *testing.T) {
+	c := newMemberCluster(t, 3, nil)
+	lead := c.leader()
+	var follower *Member
+	for _, name := range c.names {
+		if m := c.members[name]; m != lead {
+			follower = m
+			break
+		}
+	}
+	update := func(via *Member, id uint64, urls ...string) *Result {
+		var res *Result
+		via.UpdateMember(id, urls, c.now.Add(5*time.Second), func(r Result) { res = &r })
+		c.settle()
+		if res == nil {
+			t.Fatalf("member update of %x got no answer", id)
+		}
+		return res
+	}
+	moved := "http://10.0.0.9:2380"
+	// Through a follower: the entry travels to the leader like a write.
+	if res := update(follower, lead.ID(), moved); res.Err != nil {
+		t.Fatalf("member update: %v", res.Err)
+	}
+	peerURLsOf := func(m *Member, id uint64) []string {
+		for _, info := range m.Members() {
+			if info.ID == id {
+				return info.PeerURLs
+			}
+		}
+		return nil
+	}
+	for _, name := range c.names {
+		if got := peerURLsOf(c.members[name], lead.ID()); !slices.Equal(got, []string{moved}) {
+			t.Fatalf("%s sees the moved member at %v, want [%s]", name, got, moved)
+		}
+	}
+	c.crash(c.byID[follower.ID()])
+	c.start(c.byID[follower.ID()])
+	c.settle()
+	if got := peerURLsOf(c.members[c.byID[follower.ID()]], lead.ID()); !slices.Equal(got, []string{moved}) {
+		t.Fatalf("after a restart the moved member is at %v, want [%s]", got, moved)
+	}
+
+	for _, tc := range []struct {
+		what string
+		id   uint64
+		urls []string
+		want error
+	}{
+		{"another member's URL", follower.ID(), []string{moved}, ErrPeerURLExists},
+		{"no such member", 0xdead, []string{"http://10.0.0.10:2380"}, ErrMemberNotFound},
+		{"not a URL", follower.ID(), []string{"10.0.0.10:2380"}, ErrBadURLs},
+		{"no URLs", follower.ID(), nil, ErrBadURLs},
+	} {
+		if res := update(lead, tc.id, tc.urls...); !errors.Is(res.Err, tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.what, res.Err, tc.want)
+		}
+	}
+	// Its own URLs again are fine: nothing else uses them.
+	if res := update(lead, lead.ID(), moved); res.Err != nil {
+		t.Fatalf("updating a member to the URLs it has: %v", res.Err)
+	}
+
+	// The operator restarts the moved member on its new address, and
+	// another with --initial-cluster brought up to date: the data
+	// directories recognise the cluster as member update left it.
+	movedName, otherName := c.byID[lead.ID()], c.byID[follower.ID()]
+	initial := strings.ReplaceAll(c.cfgs[movedName].InitialCluster, peerURL(movedName), moved)
+	for _, name := range []string{movedName, otherName} {
+		cfg := c.cfgs[name]
+		cfg.InitialCluster = initial
+		if name == movedName {
+			cfg.InitialAdvertisePeerURLs = []string{moved}
+		}
+		c.cfgs[name] = cfg
+		c.crash(name)
+		c.start(name) // fails the test if the member refuses to start
+	}
+	c.settle()
+	if r := c.put(c.leader(), "after-move", "1"); r.Err != nil {
+		t.Fatalf("put after restarting on the new address: %v", r.Err)
+	}
+
+	// The usual order: stop the member, update it, restart it on its new
+	// address. Its own log does not know of the move yet when it starts.
+	var third string
+	for _, name := range c.names {
+		if name != movedName && name != otherName {
+			third = name
+		}
+	}
+	c.crash(third)
+	var id uint64
+	for mid, name := range c.byID {
+		if name == third {
+			id = mid
+		}
+	}
+	movedAgain := "http://10.0.0.11:2380"
+	if res := update(c.leader(), id, movedAgain); res.Err != nil {
+		t.Fatalf("member update of a stopped member: %v", res.Err)
+	}
+	cfg := c.cfgs[third]
+	cfg.InitialCluster = strings.ReplaceAll(initial, peerURL(third), movedAgain)
+	cfg.InitialAdvertisePeerURLs = []string{movedAgain}
+	c.cfgs[third] = cfg
+	c.start(third)
+	c.tick(5) // a heartbeat brings it the entries it missed
+	if got := peerURLsOf(c.members[third], id); !slices.Equal(got, []string{movedAgain}) {
+		t.Fatalf("the restarted member sees itself at %v, want [%s]", got, movedAgain)
+	}
 }

@@ -5,9 +5,11 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -329,4 +331,96 @@ func normalize(s string) string {
 		s = regexp.MustCompile(r.re).ReplaceAllString(s, r.with)
 	}
 	return s
+}
+
+// member update, as an operator moves a member to another address: stop
+// it, tell the cluster its new peer URL, start it there (with the new URL
+// in its flags). It comes back as the same member, catches up, and every
+// member lists it at its new address.
+func TestMemberUpdateMovesAMember(t *testing.T) {
+	c := cluster(t)
+	m := c.follower(t)
+	at := func(endpoints string, args ...string) result {
+		return execute(t, baseEnviron(), "", c.ctlPath, append([]string{"--endpoints=" + endpoints}, args...)...)
+	}
+	r := at(m.endpoint(), "endpoint", "status", "-w", "fields")
+	id := fieldValue(r.stdout, "MemberID")
+	if r.code != 0 || id == "" {
+		t.Fatalf("endpoint status of %s: %+v", m.name, r)
+	}
+	var old string
+	for i, a := range m.args {
+		if a == "--initial-advertise-peer-urls" {
+			old = m.args[i+1]
+		}
+	}
+	ports, err := freePorts(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := fmt.Sprintf("http://127.0.0.1:%d", ports[0])
+	c.stopMember(m)
+	idHex := fmt.Sprintf("%x", mustUint(t, id))
+	r = at(strings.Join(c.endpoints(), ","), "member", "update", idHex, "--peer-urls="+moved)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "Member "+fmt.Sprintf("%16s", idHex)+" updated in cluster ") {
+		t.Fatalf("member update: %+v", r)
+	}
+	if r := c.ctl(t, "put", "moved", "yes"); r.code != 0 {
+		t.Fatalf("put while %s is away: %+v", m.name, r)
+	}
+	for i, a := range m.args {
+		m.args[i] = strings.ReplaceAll(a, old, moved)
+	}
+	if err := c.startMember(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.waitHealthy(60 * time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, c.memberLog(m))
+	}
+	if r := at(m.endpoint(), "get", "moved", "--print-value-only"); r.stdout != "yes\n" {
+		t.Fatalf("the moved member does not have the write it missed: %+v", r)
+	}
+	for _, other := range c.members {
+		r := at(other.endpoint(), "member", "list", "--consistency=s")
+		if !strings.Contains(r.stdout, idHex+", started, "+m.name+", "+moved+",") {
+			t.Errorf("%s lists the moved member as: %+v", other.name, r)
+		}
+	}
+	r = at(c.members[0].endpoint(), "member", "update", idHex, "--peer-urls="+moved+","+peerOf(c, m))
+	if r.code == 0 || !strings.Contains(r.stderr, "Peer URLs already exists") {
+		t.Errorf("member update to another member's URL: %+v", r)
+	}
+}
+
+// peerOf returns the peer URL of a member other than m.
+func peerOf(c *testCluster, m *member) string {
+	for _, o := range c.members {
+		if o == m {
+			continue
+		}
+		for i, a := range o.args {
+			if a == "--initial-advertise-peer-urls" {
+				return o.args[i+1]
+			}
+		}
+	}
+	return ""
+}
+
+func fieldValue(fields, name string) string {
+	for line := range strings.Lines(fields) {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), " : "); ok && strings.Trim(k, `"`) == name {
+			return strings.Trim(v, `"`)
+		}
+	}
+	return ""
+}
+
+func mustUint(t *testing.T, s string) uint64 {
+	t.Helper()
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		t.Fatalf("not a member ID: %q", s)
+	}
+	return v
 }

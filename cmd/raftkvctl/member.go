@@ -36,11 +36,21 @@ The items in the lists are ID, Status, Name, Peer Addrs, Client Addrs, Is Learne
 IS LEADER is raftkv's addition to etcdctl's columns (simple and table formats):
 it comes from the status of the first endpoint that answers.`,
 		example: `raftkvctl member list
-raftkvctl member list -w table`,
+raftkvctl member list -w table
+raftkvctl member list --consistency=s   # this member's own view, even without a leader`,
 		setup: func(fs *flagSet) runFunc {
+			consistency := fs.String("consistency", "", "l", "Linearizable(l) or Serializable(s)")
 			return func(e *env, args []string) error {
+				var opts []client.OpOption
+				switch *consistency {
+				case "s":
+					opts = append(opts, client.WithSerializable())
+				case "l":
+				default:
+					return withCode(exitBadFeature, fmt.Errorf("unknown consistency flag %q", *consistency))
+				}
 				return e.request(func(ctx context.Context, c *client.Client) error {
-					resp, err := c.MemberList(ctx)
+					resp, err := c.MemberList(ctx, opts...)
 					if err != nil {
 						return err
 					}
