@@ -156,3 +156,15 @@ func (r *snapshotReader) Read(p []byte) (int, error) {
 }
 
 func (r *snapshotReader) Close() error { return r.body.Close() }
+
+// MoveLeader asks the member at endpoint, which must be the leader, to hand
+// leadership to the voting member targetID; it answers once targetID
+// leads (etcdctl move-leader finds the leader among its endpoints first).
+func (c *Client) MoveLeader(ctx context.Context, endpoint string, targetID uint64) (*MoveLeaderResponse, error) {
+	resp := new(MoveLeaderResponse)
+	if err := c.callEndpoint(ctx, endpoint, "/v3/maintenance/transfer-leadership", &wire.MoveLeaderRequest{TargetID: targetID}, resp); err != nil {
+		return nil, err
+	}
+	ensureHeader(&resp.Header)
+	return resp, nil
+}

@@ -29,6 +29,7 @@ type (
 	StatusResponse          = wire.StatusResponse
 	HashKVResponse          = wire.HashKVResponse
 	DefragmentResponse      = wire.DefragmentResponse
+	MoveLeaderResponse      = wire.MoveLeaderResponse
 	AlarmResponse           = wire.AlarmResponse
 	Health                  = wire.Health
 	VersionInfo             = wire.Version

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/raftkv/raftkv/client/wire"
 )
@@ -79,6 +80,30 @@ func (s *Server) rpcDefragment(ctx context.Context, body []byte) (wire.Message, 
 	}
 	// Nothing to defragment: the state lives in memory.
 	return &wire.HeaderOnly{Header: s.header(s.member.Store().Rev())}, nil
+}
+
+// rpcMoveLeader hands leadership to another voting member and answers once
+// it leads. Only the leader takes it, as in etcd (etcdctl move-leader finds
+// the leader among its endpoints).
+func (s *Server) rpcMoveLeader(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+	var req wire.MoveLeaderRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	ch := make(chan error, 1)
+	deadline := time.Now().Add(s.requestTimeout())
+	if err := s.do(ctx, func(m *Member) { m.MoveLeader(req.TargetID, deadline, func(err error) { ch <- err }) }); err != nil {
+		return nil, contextError(err)
+	}
+	select {
+	case err := <-ch:
+		if err != nil {
+			return nil, toError(err)
+		}
+		return &wire.MoveLeaderResponse{Header: s.header(s.member.Store().Rev())}, nil
+	case <-ctx.Done():
+		return nil, contextError(ctx.Err())
+	}
 }
 
 // serveSnapshot streams the member's state as etcd's gateway does: a series

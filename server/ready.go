@@ -15,6 +15,7 @@ func (m *Member) Tick() {
 	m.node.Tick()
 	now := m.env.Clock.Now()
 	m.expireDeadlines(now)
+	m.settleTransfers(now)
 	m.retryStalled(now)
 	m.reads.retryLost(m, now)
 	if m.IsLeader() {
@@ -149,6 +150,7 @@ func (m *Member) onSoftState(ss raft.SoftState) {
 	if ss.Lead != 0 {
 		m.retryStalled(now)
 	}
+	m.settleTransfers(now)
 }
 
 // stalledRetryEvery is how often a request that could not be proposed (no

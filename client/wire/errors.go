@@ -222,6 +222,7 @@ var (
 	ErrCorrupt                    = &Error{DataLoss, "etcdserver: corrupt cluster"}
 	ErrTooManyRequests            = &Error{ResourceExhausted, "etcdserver: too many requests"}
 	ErrBadLeaderTransferee        = &Error{FailedPrecondition, "etcdserver: bad leader transferee"}
+	ErrTimeoutLeaderTransfer      = &Error{Unavailable, "etcdserver: request timed out, leader transfer took too long"}
 
 	// The gateway's own answers for a wrong method and an unknown /v3 path.
 	ErrMethodNotAllowed = &Error{Unimplemented, "Method Not Allowed"}

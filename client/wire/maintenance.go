@@ -1,6 +1,6 @@
 package wire
 
-// Maintenance: /v3/maintenance/status|hash|hashkv|alarm|defragment|snapshot,
+// Maintenance: /v3/maintenance/status|hash|hashkv|alarm|defragment|snapshot|transfer-leadership,
 // and the two plain endpoints GET /version and GET /health.
 
 type (
@@ -9,6 +9,7 @@ type (
 	DefragmentRequest  = Empty
 	SnapshotRequest    = Empty
 	DefragmentResponse = HeaderOnly
+	MoveLeaderResponse = HeaderOnly
 )
 
 // StatusResponse describes the member that answered. The odd casing of the
@@ -376,6 +377,29 @@ func (m *Health) decodeJSON(d *decoder) {
 		case "reason":
 			m.Reason = it.string(2, "reason")
 		default:
+			it.skip()
+		}
+	}
+}
+
+// MoveLeaderRequest asks the leader to hand leadership to another voting
+// member (etcd's Maintenance.MoveLeader). The answer is a HeaderOnly.
+type MoveLeaderRequest struct {
+	TargetID uint64 `json:"targetID,omitempty"`
+}
+
+func (m *MoveLeaderRequest) AppendJSON(b []byte) []byte {
+	b = append(b, '{')
+	b = appendUint64(b, "targetID", m.TargetID)
+	return append(b, '}')
+}
+
+func (m *MoveLeaderRequest) decodeJSON(d *decoder) {
+	it := d.object()
+	for it.next() {
+		if string(it.name) == "targetID" {
+			m.TargetID = it.uint64(1, "targetID")
+		} else {
 			it.skip()
 		}
 	}

@@ -424,3 +424,39 @@ func mustUint(t *testing.T, s string) uint64 {
 	}
 	return v
 }
+
+// move-leader with real processes: etcdctl's output, the target leading
+// afterwards, and etcdctl's errors when no endpoint is the leader or the
+// target is not a member.
+func TestMoveLeader(t *testing.T) {
+	c := cluster(t)
+	at := func(endpoints string, args ...string) result {
+		return execute(t, baseEnviron(), "", c.ctlPath, append([]string{"--endpoints=" + endpoints}, args...)...)
+	}
+	all := strings.Join(c.endpoints(), ",")
+	m := c.follower(t)
+	r := at(m.endpoint(), "endpoint", "status", "-w", "fields")
+	target := fmt.Sprintf("%x", mustUint(t, fieldValue(r.stdout, "MemberID")))
+	leader := fmt.Sprintf("%x", mustUint(t, fieldValue(r.stdout, "Leader")))
+
+	r = at(m.endpoint(), "move-leader", target)
+	if r.code != 128 || r.stderr != "Error: no leader endpoint given at ["+m.endpoint()+"]\n" {
+		t.Errorf("move-leader with only a follower's endpoint: %+v", r)
+	}
+	r = at(all, "move-leader", target)
+	if r.code != 0 || r.stdout != "Leadership transferred from "+leader+" to "+target+"\n" {
+		t.Fatalf("move-leader: %+v", r)
+	}
+	r = at(m.endpoint(), "endpoint", "status", "-w", "fields")
+	if got := fmt.Sprintf("%x", mustUint(t, fieldValue(r.stdout, "Leader"))); got != target {
+		t.Fatalf("after move-leader the leader is %s, want %s", got, target)
+	}
+	r = at(all, "move-leader", "1234")
+	if r.code != 1 || r.stderr != "Error: etcdserver: bad leader transferee\n" {
+		t.Errorf("move-leader to a stranger: %+v", r)
+	}
+	r = at(all, "move-leader", "zz")
+	if r.code != 128 || !strings.Contains(r.stderr, `parsing "zz": invalid syntax`) {
+		t.Errorf("move-leader to a bad ID: %+v", r)
+	}
+}

@@ -37,6 +37,7 @@ type printer interface {
 	// MemberList also gets the leader's ID (0: unknown), so that the
 	// human formats can mark the leader, which etcdctl does not.
 	MemberList(r *client.MemberListResponse, leader uint64) error
+	MoveLeader(leader, target uint64, r *client.MoveLeaderResponse) error
 
 	EndpointHealth(hs []epHealth) error
 	EndpointStatus(ss []epStatus) error
@@ -89,9 +90,12 @@ func (u unsupported) MemberPromote(uint64, *client.MemberPromoteResponse) error 
 	return u.err()
 }
 func (u unsupported) MemberList(*client.MemberListResponse, uint64) error { return u.err() }
-func (u unsupported) EndpointHealth([]epHealth) error                     { return u.err() }
-func (u unsupported) EndpointStatus([]epStatus) error                     { return u.err() }
-func (u unsupported) EndpointHashKV([]epHashKV) error                     { return u.err() }
+func (u unsupported) MoveLeader(uint64, uint64, *client.MoveLeaderResponse) error {
+	return u.err()
+}
+func (u unsupported) EndpointHealth([]epHealth) error { return u.err() }
+func (u unsupported) EndpointStatus([]epStatus) error { return u.err() }
+func (u unsupported) EndpointHashKV([]epHashKV) error { return u.err() }
 
 // printTxnOp prints one answer of a txn as the answer of a get, put or del;
 // false if it is none of these (a nested txn, which etcdctl does not print

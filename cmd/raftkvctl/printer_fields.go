@@ -158,6 +158,11 @@ func (p *fieldsPrinter) MemberUpdate(_ uint64, r *client.MemberUpdateResponse) e
 	return nil
 }
 
+func (p *fieldsPrinter) MoveLeader(_, _ uint64, r *client.MoveLeaderResponse) error {
+	p.hdr(r.Header)
+	return nil
+}
+
 func (p *fieldsPrinter) MemberPromote(_ uint64, r *client.MemberPromoteResponse) error {
 	p.hdr(r.Header)
 	return nil

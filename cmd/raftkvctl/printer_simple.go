@@ -161,6 +161,12 @@ func (p *simplePrinter) MemberUpdate(id uint64, r *client.MemberUpdateResponse) 
 	return nil
 }
 
+// MoveLeader prints the IDs as etcd's types.ID does: hex, unpadded.
+func (p *simplePrinter) MoveLeader(leader, target uint64, _ *client.MoveLeaderResponse) error {
+	fmt.Fprintf(p.w, "Leadership transferred from %x to %x\n", leader, target)
+	return nil
+}
+
 func (p *simplePrinter) MemberPromote(id uint64, r *client.MemberPromoteResponse) error {
 	fmt.Fprintf(p.w, "Member %16x promoted in cluster %16x\n", id, r.Header.ClusterID)
 	return nil
