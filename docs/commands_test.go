@@ -24,14 +24,14 @@ const (
 	runnerSim            // go run [-tags raftunsafe] ./cmd/raftsim ...
 	runnerGoTest         // go test ...
 	runnerCluster        // raftkvctl, curl, raftkv-dump, make stop/start-member: against `make cluster`
-	runnerShell          // self-contained shell commands (openssl, printf > file), run in a scratch directory
+	runnerShell          // self-contained shell commands (openssl, printf > file, raftkvutl), run in a scratch directory
 	runnerServer         // "bin/raftkv ... &": a page's own member, started in the scratch directory
 )
 
 var (
 	simCommand    = regexp.MustCompile(`^go run (-tags raftunsafe )?\./cmd/raftsim(\s|$)`)
 	serverCommand = regexp.MustCompile(`^bin/raftkv\s.*&$`)
-	shellCommand  = regexp.MustCompile(`^openssl\s|^printf [^|]*> \S+$|^bin/raftkv\s`)
+	shellCommand  = regexp.MustCompile(`^openssl\s|^printf [^|]*> \S+$|^bin/raftkv\s|^bin/raftkvutl\s`)
 	clusterVerb   = regexp.MustCompile(`^(bin/raftkvctl|bin/raftkv-dump|curl|make (stop|start)-member)(\s|$)|^(printf|echo) .*\| bin/raftkvctl `)
 )
 

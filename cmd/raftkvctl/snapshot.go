@@ -12,7 +12,8 @@ func snapshotCommand() *command {
 		name:  "snapshot",
 		short: "Manages raftkv node snapshots",
 		long: `Saves a copy of one member's state: the snapshot file raft writes when it
-compacts its log, streamed by the member.`,
+compacts its log, streamed by the member. raftkvutl snapshot status checks a
+saved file; raftkvutl snapshot restore starts a new cluster from it.`,
 		example: "raftkvctl --endpoints=127.0.0.1:2379 snapshot save backup.db",
 		subs:    []*command{snapshotSaveCommand()},
 	}
