@@ -152,6 +152,17 @@ func (c *memberCluster) tick(n int) {
 	}
 }
 
+// followers are the running members other than lead, in name order.
+func (c *memberCluster) followers(lead *Member) []*Member {
+	var out []*Member
+	for _, name := range c.names {
+		if m := c.members[name]; m != nil && m != lead {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // leaderOrNil is the running member that leads now, if any.
 func (c *memberCluster) leaderOrNil() *Member {
 	for _, name := range c.names {

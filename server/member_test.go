@@ -235,12 +235,8 @@ func TestMember_AddLearnerPromoteRemoveLeader(t *testing.T) {
 func TestMember_RequestWithoutLeaderTimesOut(t *testing.T) {
 	c := newMemberCluster(t, 3, nil)
 	lead := c.leader()
-	var follower *Member
-	for _, name := range c.names {
-		if m := c.members[name]; m != lead {
-			follower = m
-		}
-	}
+	fs := c.followers(lead)
+	follower := fs[len(fs)-1]
 	for _, name := range c.names {
 		if m := c.members[name]; m != follower {
 			c.crash(name)
@@ -266,12 +262,8 @@ func TestMember_RequestWithoutLeaderTimesOut(t *testing.T) {
 func TestMember_WriteForwardedToCrashedLeaderFailsWhenNewLeaderWins(t *testing.T) {
 	c := newMemberCluster(t, 3, nil)
 	lead := c.leader()
-	var follower *Member
-	for _, name := range c.names {
-		if m := c.members[name]; m != lead {
-			follower = m
-		}
-	}
+	fs := c.followers(lead)
+	follower := fs[len(fs)-1]
 	c.crash(c.byID[lead.ID()])
 	var res *Result
 	deadline := c.now.Add(time.Minute)
@@ -356,13 +348,7 @@ func TestMember_KeepAliveBeforeARevocationIsNotAcknowledged(t *testing.T) {
 func TestMember_UpdatePeerURLs(t *testing.T) {
 	c := newMemberCluster(t, 3, nil)
 	lead := c.leader()
-	var follower *Member
-	for _, name := range c.names {
-		if m := c.members[name]; m != lead {
-			follower = m
-			break
-		}
-	}
+	follower := c.followers(lead)[0]
 	update := func(via *Member, id uint64, urls ...string) *Result {
 		var res *Result
 		via.UpdateMember(id, urls, c.now.Add(5*time.Second), func(r Result) { res = &r })

@@ -12,16 +12,8 @@ import (
 func TestMember_MoveLeader(t *testing.T) {
 	c := newMemberCluster(t, 3, nil)
 	lead := c.leader()
-	var target, other *Member
-	for _, name := range c.names {
-		if m := c.members[name]; m != lead {
-			if target == nil {
-				target = m
-			} else {
-				other = m
-			}
-		}
-	}
+	fs := c.followers(lead)
+	target, other := fs[0], fs[1]
 	move := func(via *Member, id uint64, within time.Duration) error {
 		t.Helper()
 		var got error

@@ -102,16 +102,22 @@ func restore(args []string, stdout, stderr io.Writer) int {
 	if cfg.DataDir == "" {
 		cfg.DataDir = cfg.Name + ".raftkv"
 	}
-	f, err := os.Open(path)
-	if err != nil {
+	if err := restoreBackup(path, cfg, stdout); err != nil {
 		fmt.Fprintf(stderr, "Error: %v\n", err)
 		return exitError
+	}
+	return 0
+}
+
+func restoreBackup(path string, cfg server.Config, stdout io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
 	}
 	defer f.Close()
 	res, err := server.RestoreSnapshot(vfs.OS(), f, cfg)
 	if err != nil {
-		fmt.Fprintf(stderr, "Error: %v\n", err)
-		return exitError
+		return err
 	}
 	keys := "keys"
 	if res.Keys == 1 {
@@ -119,7 +125,7 @@ func restore(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "restored %s (revision %d, %d %s, from cluster %x) to %s: member %x (%s) of new cluster %x\n",
 		path, res.Revision, res.Keys, keys, res.OldClusterID, cfg.DataDir, res.MemberID, cfg.Name, res.ClusterID)
-	return 0
+	return nil
 }
 
 func status(args []string, stdout, stderr io.Writer) int {
@@ -140,22 +146,27 @@ func status(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "Error: unknown output format %q (simple, json or table)\n", *format)
 		return exitBadArgs
 	}
-	f, err := os.Open(path)
-	if err != nil {
+	if err := backupStatus(path, *format, stdout); err != nil {
 		fmt.Fprintf(stderr, "Error: %v\n", err)
 		return exitError
+	}
+	return 0
+}
+
+func backupStatus(path, format string, stdout io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
 	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
-		fmt.Fprintf(stderr, "Error: %v\n", err)
-		return exitError
+		return err
 	}
 	st, err := server.ReadSnapshotStatus(f)
 	if err != nil {
-		fmt.Fprintf(stderr, "Error: %s: %v\n", path, err)
-		return exitError
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	printStatus(stdout, *format, st, info.Size())
-	return 0
+	printStatus(stdout, format, st, info.Size())
+	return nil
 }
