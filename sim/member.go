@@ -81,6 +81,7 @@ type MemberStats struct {
 	Ops, OpsOK, OpsFailed, OpsUnknown                  int
 	Crashes, TornCrashes, Restarts, Corruptions        int
 	Replacements, SnapshotsSent, SnapshotsSaved        int
+	Moves                                              int
 	WatchEvents, WatchReconnects, LeasesGranted        int
 	LeasesExpired, KeepAlives, Pauses, SlowDisks       int
 	CheckedOps, CheckedRanges, CheckedWatchRevs, Revs  int

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -22,12 +23,18 @@ import (
 // It replaces a member that refused to start because its files were
 // damaged, and — when membership faults are on — healthy members too,
 // the leader included, so that configuration changes happen while
-// partitions, crashes and slow disks do.
+// partitions, crashes and slow disks do. With membership faults it also
+// moves members to a new address, as etcd's documentation says to: stop
+// the member, `member update` its peer URLs, start it on the new address
+// with its flags changed to match (the other members keep their old flags,
+// which name the old address: their restarts must still be accepted).
 type operator struct {
 	phase        operatorPhase
 	sl           *slot
 	oldID, newID uint64
 	why          string
+	// newURL is where a member being moved goes.
+	newURL string
 	// pendingUntil: a request is out; wait for it (or this long).
 	pendingUntil Time
 }
@@ -39,6 +46,7 @@ const (
 	opRemoving
 	opAdding
 	opPromoting
+	opMoving
 )
 
 // operatorDeadline is the deadline the operator's requests carry.
@@ -71,6 +79,10 @@ func (s *memberSim) operatorStep() {
 				return
 			}
 			victim, op.why = s.byID[voters[s.rng.IntN(len(voters))]], "planned replacement"
+			if s.rng.IntN(3) == 0 {
+				s.startMove(victim)
+				return
+			}
 		}
 		if victim == nil {
 			return
@@ -121,6 +133,8 @@ func (s *memberSim) operatorStep() {
 		if s.joinNew(op.sl, lm.Members()) {
 			op.phase = opPromoting
 		}
+	case opMoving:
+		s.moveStep(lead)
 	case opPromoting:
 		info, ok := memberWithURL(lm.Members(), op.sl.peerURL)
 		if !ok || info.ID != op.newID {
@@ -152,6 +166,54 @@ func (s *memberSim) operatorStep() {
 			m.PromoteMember(op.newID, deadline, done)
 		})
 	}
+}
+
+// startMove stops sl, which then waits, down, for its member update.
+func (s *memberSim) startMove(sl *slot) {
+	op := &s.op
+	sl.moves++
+	op.sl, op.oldID, op.phase = sl, sl.id, opMoving
+	op.newURL = fmt.Sprintf("http://%s-%d:2380", sl.name, sl.moves)
+	s.res.Stats.Moves++
+	s.tracef("operator: moving %s (member %x) from %s to %s: stopping it", sl.name, sl.id, sl.peerURL, op.newURL)
+	s.breakWatches(sl)
+	_ = sl.m.Close()
+	sl.m = nil
+	sl.lastCrash = s.now
+	sl.role = ""
+	sl.state = slotMoving
+	if s.tl != nil {
+		s.tl.down(s, sl, "stopped")
+	}
+}
+
+// moveStep asks the leader to update the moving member's peer URLs until
+// its member list has them, then starts the member on its new address.
+func (s *memberSim) moveStep(lead *slot) {
+	op, sl := &s.op, s.op.sl
+	info, ok := memberByID(lead.m.Members(), op.oldID)
+	if !ok {
+		s.fail("operator: member %x vanished while it moved", op.oldID)
+		return
+	}
+	if !slices.Equal(info.PeerURLs, []string{op.newURL}) {
+		s.operatorRequest(lead, "member update", func(m *server.Member, deadline time.Time, done func(server.Result)) {
+			m.UpdateMember(op.oldID, []string{op.newURL}, deadline, done)
+		})
+		return
+	}
+	old := sl.peerURL
+	sl.peerURL = op.newURL
+	sl.cfg.InitialCluster = strings.ReplaceAll(sl.cfg.InitialCluster, sl.name+"="+old, sl.name+"="+op.newURL)
+	sl.cfg.ListenPeerURLs = []string{op.newURL}
+	sl.cfg.InitialAdvertisePeerURLs = []string{op.newURL}
+	sl.state = slotNormal
+	op.phase = opIdle
+	if err := s.start(sl); err != nil {
+		s.fail("%s refused to start on its new address %s: %v", sl.name, op.newURL, err)
+		return
+	}
+	s.tracef("operator: started %s (member %x) on %s; move done", sl.name, sl.id, op.newURL)
 }
 
 // operatorRequest sends one membership request to the leader.
@@ -221,6 +283,15 @@ func (s *memberSim) allRunning() bool {
 
 func hasMember(ms []server.MemberInfo, id uint64) bool {
 	return slices.ContainsFunc(ms, func(m server.MemberInfo) bool { return m.ID == id })
+}
+
+func memberByID(ms []server.MemberInfo, id uint64) (server.MemberInfo, bool) {
+	for _, m := range ms {
+		if m.ID == id {
+			return m, true
+		}
+	}
+	return server.MemberInfo{}, false
 }
 
 func memberWithURL(ms []server.MemberInfo, url string) (server.MemberInfo, bool) {

@@ -38,6 +38,8 @@ type slot struct {
 	// disks counts the disks the slot has had (a replaced member's
 	// machine gets a wiped one).
 	disks uint64
+	// moves counts the times the operator moved it to a new address.
+	moves int
 
 	// peers is the transport's peer list, kept by the member itself.
 	peers map[uint64]bool
@@ -69,6 +71,7 @@ const (
 	slotNormal  slotState = iota
 	slotCorrupt           // refused to start: waits for the operator to replace it
 	slotRetired           // removed from the cluster: waits to be added back
+	slotMoving            // stopped by the operator, who is moving it to a new address
 )
 
 // maxInbox bounds the inputs a busy or paused member queues (production

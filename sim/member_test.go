@@ -55,6 +55,7 @@ func TestMemberSim_EverythingHappens(t *testing.T) {
 		total.TornCrashes += st.TornCrashes
 		total.Corruptions += st.Corruptions
 		total.Replacements += st.Replacements
+		total.Moves += st.Moves
 		total.SnapshotsSent += st.SnapshotsSent
 		total.Pauses += st.Pauses
 		total.SlowDisks += st.SlowDisks
@@ -68,7 +69,7 @@ func TestMemberSim_EverythingHappens(t *testing.T) {
 	}
 	for name, n := range map[string]int{
 		"crashes": total.Crashes, "crashes in the middle of a write": total.TornCrashes,
-		"bit flips": total.Corruptions, "member replacements": total.Replacements,
+		"bit flips": total.Corruptions, "member replacements": total.Replacements, "member moves": total.Moves,
 		"snapshots sent": total.SnapshotsSent, "pauses": total.Pauses, "slow disks": total.SlowDisks,
 		"operations of unknown outcome": total.OpsUnknown, "operations checked by porcupine": total.CheckedOps,
 		"range scans checked": total.CheckedRanges, "watch revisions checked": total.CheckedWatchRevs,

@@ -30,7 +30,7 @@ type Timeline struct {
 }
 
 // RoleSpan is a stretch of time a member spent in one role and term (or
-// down: Role "down" or "removed").
+// down: Role "crashed", "removed" or "stopped").
 type RoleSpan struct {
 	Member int    `json:"m"`
 	From   Time   `json:"from"`

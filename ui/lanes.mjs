@@ -11,7 +11,7 @@ import { escapeXML, messageColor } from "./render.mjs";
 
 export const ROLE_COLORS = {
   leader: "#f2b807", follower: "#9cc3e6", candidate: "#f07f3c", "pre-candidate": "#f7b58c",
-  learner: "#b7dfa5", crashed: "#8c8c8c", removed: "#4d4d4d", paused: "#a17dc9", starting: "#e6e6e6",
+  learner: "#b7dfa5", crashed: "#8c8c8c", removed: "#4d4d4d", stopped: "#b0b0b0", paused: "#a17dc9", starting: "#e6e6e6",
 };
 export const FAULT_COLORS = { net: "rgba(220,60,60,0.13)", pause: "rgba(120,70,180,0.25)", disk: "rgba(150,90,30,0.30)" };
 export const OP_COLORS = { ok: "#3a9d5d", failed: "#d9534f", unknown: "#9e9e9e" };

@@ -111,8 +111,8 @@ func runMember(f memberFlags, stdout, stderr io.Writer) int {
 		st := res.Stats
 		fmt.Fprintf(stdout, "seed %d: %d members, %d elections (max term %d), %d client operations (%d ok, %d failed, %d unknown), %d revisions\n",
 			f.seed, cfg.Members, st.Elections, st.MaxTerm, st.Ops, st.OpsOK, st.OpsFailed, st.OpsUnknown, st.Revs)
-		fmt.Fprintf(stdout, "faults: %d crashes (%d mid-write), %d bit flips, %d member replacements, %d pauses, %d slow disks, %d snapshots sent, %d messages (%d lost)\n",
-			st.Crashes, st.TornCrashes, st.Corruptions, st.Replacements, st.Pauses, st.SlowDisks, st.SnapshotsSent, st.Messages, st.Dropped)
+		fmt.Fprintf(stdout, "faults: %d crashes (%d mid-write), %d bit flips, %d member replacements, %d moves, %d pauses, %d slow disks, %d snapshots sent, %d messages (%d lost)\n",
+			st.Crashes, st.TornCrashes, st.Corruptions, st.Replacements, st.Moves, st.Pauses, st.SlowDisks, st.SnapshotsSent, st.Messages, st.Dropped)
 		fmt.Fprintf(stdout, "checked: %d operations by porcupine (%s), %d range scans, %d watch revisions, %d expired leases\n",
 			st.CheckedOps, res.Linearizability, st.CheckedRanges, st.CheckedWatchRevs, st.LeasesExpired)
 		code := 0
