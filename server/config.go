@@ -38,6 +38,12 @@ type Config struct {
 	MaxRequestBytes int // --max-request-bytes
 	MaxTxnOps       int // --max-txn-ops
 
+	// AutoCompactionMode is "periodic" or "revision", and
+	// AutoCompactionRetention how much history to keep ("0": keep all);
+	// see compactor.go.
+	AutoCompactionMode      string
+	AutoCompactionRetention string
+
 	ClientTLS TLSFiles
 	PeerTLS   TLSFiles
 
@@ -77,6 +83,8 @@ func DefaultConfig() Config {
 		SnapshotCatchUpEntries:   5000,
 		MaxRequestBytes:          1536 * 1024,
 		MaxTxnOps:                128,
+		AutoCompactionMode:       CompactorModePeriodic,
+		AutoCompactionRetention:  "0",
 	}
 }
 
@@ -181,6 +189,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxTxnOps <= 0 {
 		return errors.New("--max-txn-ops must be positive")
+	}
+	if _, _, err := parseCompactionRetention(c.AutoCompactionMode, c.AutoCompactionRetention); err != nil {
+		return err
 	}
 	members, err := ParseInitialCluster(c.InitialCluster)
 	if err != nil {

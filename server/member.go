@@ -94,6 +94,8 @@ type Member struct {
 	// nextRediscover rate-limits asking the peers for the membership
 	// (rediscover.go).
 	nextRediscover time.Time
+	// compactor decides auto compactions (compactor.go).
+	compactor compactorState
 	// transfers are move-leader requests waiting for their target to lead.
 	transfers []transferWaiter
 	// removed is set when this member applied its own removal.

@@ -21,6 +21,7 @@ func (m *Member) Tick() {
 	if m.IsLeader() {
 		m.revokeExpiredLeases(now)
 	}
+	m.autoCompact(now)
 	m.maybePublishAttributes(now)
 }
 
