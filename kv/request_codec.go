@@ -1,6 +1,10 @@
 package kv
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/raftkv/raftkv/internal/binenc"
+)
 
 // requestVersion is the first byte of every encoded Request.
 const requestVersion byte = 1
@@ -37,45 +41,45 @@ func (r *Request) Marshal() ([]byte, error) {
 	if r.Put != nil {
 		size += len(r.Put.Key) + len(r.Put.Value)
 	}
-	e := encoder{b: make([]byte, 0, size)}
-	e.byte(requestVersion)
+	e := encoder{binenc.Encoder{B: make([]byte, 0, size)}}
+	e.Byte(requestVersion)
 	switch {
 	case r.Put != nil:
-		e.byte(tagPut)
+		e.Byte(tagPut)
 		e.put(r.Put)
 	case r.DeleteRange != nil:
-		e.byte(tagDeleteRange)
+		e.Byte(tagDeleteRange)
 		e.deleteRange(r.DeleteRange)
 	case r.Txn != nil:
-		e.byte(tagTxn)
+		e.Byte(tagTxn)
 		if err := e.txn(r.Txn); err != nil {
 			return nil, err
 		}
 	case r.Compaction != nil:
-		e.byte(tagCompaction)
+		e.Byte(tagCompaction)
 		e.flags(r.Compaction.Physical)
-		e.int(r.Compaction.Revision)
+		e.Varint(r.Compaction.Revision)
 	case r.LeaseGrant != nil:
-		e.byte(tagLeaseGrant)
-		e.int(r.LeaseGrant.TTL)
-		e.int(r.LeaseGrant.ID)
+		e.Byte(tagLeaseGrant)
+		e.Varint(r.LeaseGrant.TTL)
+		e.Varint(r.LeaseGrant.ID)
 	case r.LeaseRevoke != nil:
-		e.byte(tagLeaseRevoke)
-		e.int(r.LeaseRevoke.ID)
+		e.Byte(tagLeaseRevoke)
+		e.Varint(r.LeaseRevoke.ID)
 	}
-	return e.b, nil
+	return e.B, nil
 }
 
 // Unmarshal decodes data written by Marshal into r. Byte slices in r alias
 // data, which must not be modified while r is in use.
 func (r *Request) Unmarshal(data []byte) error {
 	*r = Request{}
-	d := decoder{b: data}
-	if v := d.byte(); d.err == nil && v != requestVersion {
-		d.fail("unknown request encoding version %d", v)
+	d := newDecoder(data)
+	if v := d.Byte(); d.Err == nil && v != requestVersion {
+		d.Fail("unknown request encoding version %d", v)
 	}
-	switch tag := d.byte(); {
-	case d.err != nil:
+	switch tag := d.Byte(); {
+	case d.Err != nil:
 	case tag == tagPut:
 		r.Put = d.put()
 	case tag == tagDeleteRange:
@@ -85,74 +89,74 @@ func (r *Request) Unmarshal(data []byte) error {
 	case tag == tagCompaction:
 		c := &CompactionRequest{}
 		d.flags(&c.Physical)
-		c.Revision = d.int()
+		c.Revision = d.Varint()
 		r.Compaction = c
 	case tag == tagLeaseGrant:
-		r.LeaseGrant = &LeaseGrantRequest{TTL: d.int(), ID: d.int()}
+		r.LeaseGrant = &LeaseGrantRequest{TTL: d.Varint(), ID: d.Varint()}
 	case tag == tagLeaseRevoke:
-		r.LeaseRevoke = &LeaseRevokeRequest{ID: d.int()}
+		r.LeaseRevoke = &LeaseRevokeRequest{ID: d.Varint()}
 	default:
-		d.fail("unknown request type %d", tag)
+		d.Fail("unknown request type %d", tag)
 	}
-	if d.err == nil && d.remaining() != 0 {
-		d.fail("%d trailing bytes", d.remaining())
+	if d.Err == nil && d.Remaining() != 0 {
+		d.Fail("%d trailing bytes", d.Remaining())
 	}
-	if d.err != nil {
+	if d.Err != nil {
 		*r = Request{}
-		return d.err
+		return d.Err
 	}
 	return nil
 }
 
 func (e *encoder) put(p *PutRequest) {
 	e.flags(p.PrevKv, p.IgnoreValue, p.IgnoreLease)
-	e.bytes(p.Key)
-	e.bytes(p.Value)
-	e.int(p.Lease)
+	e.Bytes(p.Key)
+	e.Bytes(p.Value)
+	e.Varint(p.Lease)
 }
 
 func (d *decoder) put() *PutRequest {
 	p := &PutRequest{}
 	d.flags(&p.PrevKv, &p.IgnoreValue, &p.IgnoreLease)
-	p.Key, p.Value, p.Lease = d.bytes(), d.bytes(), d.int()
+	p.Key, p.Value, p.Lease = d.Bytes(), d.Bytes(), d.Varint()
 	return p
 }
 
 func (e *encoder) deleteRange(r *DeleteRangeRequest) {
 	e.flags(r.PrevKv)
-	e.bytes(r.Key)
-	e.bytes(r.RangeEnd)
+	e.Bytes(r.Key)
+	e.Bytes(r.RangeEnd)
 }
 
 func (d *decoder) deleteRange() *DeleteRangeRequest {
 	r := &DeleteRangeRequest{}
 	d.flags(&r.PrevKv)
-	r.Key, r.RangeEnd = d.bytes(), d.bytes()
+	r.Key, r.RangeEnd = d.Bytes(), d.Bytes()
 	return r
 }
 
 func (e *encoder) rangeReq(r *RangeRequest) {
 	e.flags(r.Serializable, r.KeysOnly, r.CountOnly)
-	e.bytes(r.Key)
-	e.bytes(r.RangeEnd)
-	e.int(r.Limit)
-	e.int(r.Revision)
+	e.Bytes(r.Key)
+	e.Bytes(r.RangeEnd)
+	e.Varint(r.Limit)
+	e.Varint(r.Revision)
 	e.enum(int32(r.SortOrder))
 	e.enum(int32(r.SortTarget))
-	e.int(r.MinModRevision)
-	e.int(r.MaxModRevision)
-	e.int(r.MinCreateRevision)
-	e.int(r.MaxCreateRevision)
+	e.Varint(r.MinModRevision)
+	e.Varint(r.MaxModRevision)
+	e.Varint(r.MinCreateRevision)
+	e.Varint(r.MaxCreateRevision)
 }
 
 func (d *decoder) rangeReq() *RangeRequest {
 	r := &RangeRequest{}
 	d.flags(&r.Serializable, &r.KeysOnly, &r.CountOnly)
-	r.Key, r.RangeEnd = d.bytes(), d.bytes()
-	r.Limit, r.Revision = d.int(), d.int()
+	r.Key, r.RangeEnd = d.Bytes(), d.Bytes()
+	r.Limit, r.Revision = d.Varint(), d.Varint()
 	r.SortOrder, r.SortTarget = SortOrder(d.enum()), SortTarget(d.enum())
-	r.MinModRevision, r.MaxModRevision = d.int(), d.int()
-	r.MinCreateRevision, r.MaxCreateRevision = d.int(), d.int()
+	r.MinModRevision, r.MaxModRevision = d.Varint(), d.Varint()
+	r.MinCreateRevision, r.MaxCreateRevision = d.Varint(), d.Varint()
 	return r
 }
 
@@ -160,36 +164,36 @@ func (d *decoder) rangeReq() *RangeRequest {
 func (e *encoder) compare(c *Compare) {
 	e.enum(int32(c.Result))
 	e.enum(int32(c.Target))
-	e.bytes(c.Key)
-	e.bytes(c.RangeEnd)
+	e.Bytes(c.Key)
+	e.Bytes(c.RangeEnd)
 	switch c.Target {
 	case CompareVersion:
-		e.int(c.Version)
+		e.Varint(c.Version)
 	case CompareCreate:
-		e.int(c.CreateRevision)
+		e.Varint(c.CreateRevision)
 	case CompareMod:
-		e.int(c.ModRevision)
+		e.Varint(c.ModRevision)
 	case CompareValue:
-		e.bytes(c.Value)
+		e.Bytes(c.Value)
 	case CompareLease:
-		e.int(c.Lease)
+		e.Varint(c.Lease)
 	}
 }
 
 func (d *decoder) compare(c *Compare) {
 	c.Result, c.Target = CompareResult(d.enum()), CompareTarget(d.enum())
-	c.Key, c.RangeEnd = d.bytes(), d.bytes()
+	c.Key, c.RangeEnd = d.Bytes(), d.Bytes()
 	switch c.Target {
 	case CompareVersion:
-		c.Version = d.int()
+		c.Version = d.Varint()
 	case CompareCreate:
-		c.CreateRevision = d.int()
+		c.CreateRevision = d.Varint()
 	case CompareMod:
-		c.ModRevision = d.int()
+		c.ModRevision = d.Varint()
 	case CompareValue:
-		c.Value = d.bytes()
+		c.Value = d.Bytes()
 	case CompareLease:
-		c.Lease = d.int()
+		c.Lease = d.Varint()
 	}
 }
 
@@ -215,31 +219,31 @@ func (e *encoder) op(op *RequestOp) error {
 	}
 	switch {
 	case op.Range != nil:
-		e.byte(opRange)
+		e.Byte(opRange)
 		e.rangeReq(op.Range)
 	case op.Put != nil:
-		e.byte(opPut)
+		e.Byte(opPut)
 		e.put(op.Put)
 	case op.DeleteRange != nil:
-		e.byte(opDeleteRange)
+		e.Byte(opDeleteRange)
 		e.deleteRange(op.DeleteRange)
 	case op.Txn != nil:
-		e.byte(opTxn)
+		e.Byte(opTxn)
 		return e.txn(op.Txn)
 	default:
-		e.byte(opEmpty)
+		e.Byte(opEmpty)
 	}
 	return nil
 }
 
 func (d *decoder) txn(depth int) *TxnRequest {
 	if depth >= maxTxnDepth {
-		d.fail("transactions nested deeper than %d", maxTxnDepth)
+		d.Fail("transactions nested deeper than %d", maxTxnDepth)
 		return nil
 	}
 	t := &TxnRequest{}
 	// A compare takes at least 4 bytes, an op at least 1.
-	if n := d.count(4); n > 0 {
+	if n := d.Count(4); n > 0 {
 		t.Compare = make([]Compare, n)
 		for i := range t.Compare {
 			d.compare(&t.Compare[i])
@@ -247,21 +251,21 @@ func (d *decoder) txn(depth int) *TxnRequest {
 	}
 	t.Success = d.ops(depth)
 	t.Failure = d.ops(depth)
-	if d.err != nil {
+	if d.Err != nil {
 		return nil
 	}
 	return t
 }
 
 func (d *decoder) ops(depth int) []RequestOp {
-	n := d.count(1)
+	n := d.Count(1)
 	if n == 0 {
 		return nil
 	}
 	ops := make([]RequestOp, n)
 	for i := range ops {
-		switch tag := d.byte(); {
-		case d.err != nil:
+		switch tag := d.Byte(); {
+		case d.Err != nil:
 			return nil
 		case tag == opEmpty:
 		case tag == opRange:
@@ -273,7 +277,7 @@ func (d *decoder) ops(depth int) []RequestOp {
 		case tag == opTxn:
 			ops[i].Txn = d.txn(depth + 1)
 		default:
-			d.fail("unknown operation type %d", tag)
+			d.Fail("unknown operation type %d", tag)
 			return nil
 		}
 	}

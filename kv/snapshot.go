@@ -119,27 +119,27 @@ func (f *stateView) writeTo(w io.Writer) (uint32, error) {
 	out := io.MultiWriter(bw, crc)
 	var e encoder
 	flush := func() error {
-		_, err := out.Write(e.b)
-		e.b = e.b[:0]
+		_, err := out.Write(e.B)
+		e.B = e.B[:0]
 		return err
 	}
-	e.b = append(e.b, snapshotMagic...)
-	e.int(f.rev)
-	e.int(f.compactRev)
+	e.B = append(e.B, snapshotMagic...)
+	e.Varint(f.rev)
+	e.Varint(f.compactRev)
 	e.count(f.index.Len())
 	for k, ki := range f.index.All() {
-		e.bytes(k)
+		e.Bytes(k)
 		e.count(len(ki.versions))
 		for i := range ki.versions {
 			v := &ki.versions[i]
-			e.int(v.mod)
-			e.uint(uint64(v.sub))
-			e.int(v.create)
-			e.int(v.ver)
-			e.int(v.lease)
-			e.bytes(v.value)
+			e.Varint(v.mod)
+			e.Uvarint(uint64(v.sub))
+			e.Varint(v.create)
+			e.Varint(v.ver)
+			e.Varint(v.lease)
+			e.Bytes(v.value)
 		}
-		if len(e.b) >= 32<<10 {
+		if len(e.B) >= 32<<10 {
 			if err := flush(); err != nil {
 				return 0, err
 			}
@@ -147,8 +147,8 @@ func (f *stateView) writeTo(w io.Writer) (uint32, error) {
 	}
 	e.count(len(f.leases))
 	for _, l := range f.leases {
-		e.int(l.id)
-		e.int(l.ttl)
+		e.Varint(l.id)
+		e.Varint(l.ttl)
 	}
 	if err := flush(); err != nil {
 		return 0, err

@@ -1,9 +1,9 @@
 package raft
 
 import (
-	"encoding/binary"
 	"errors"
-	"fmt"
+
+	"github.com/raftkv/raftkv/internal/binenc"
 )
 
 // The binary encoding of raft's types is shared by the WAL (entries, hard
@@ -29,130 +29,56 @@ const codecVersion byte = 1
 // ErrCodec is wrapped by every decoding error.
 var ErrCodec = errors.New("raft: malformed encoding")
 
-// encoder appends to a byte slice; it cannot fail.
-type encoder struct{ b []byte }
+// encoder and decoder add this format's pieces (booleans, the version
+// byte) to the shared byte level (internal/binenc).
+type encoder struct{ binenc.Encoder }
 
-func (e *encoder) uvarint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
-func (e *encoder) byte(v byte)      { e.b = append(e.b, v) }
-func (e *encoder) bytes(v []byte) {
-	e.uvarint(uint64(len(v)))
-	e.b = append(e.b, v...)
-}
 func (e *encoder) bool(v bool) {
 	if v {
-		e.byte(1)
+		e.Byte(1)
 	} else {
-		e.byte(0)
+		e.Byte(0)
 	}
 }
 
-// decoder consumes a byte slice and remembers the first error; once an error
-// is set every read returns zero, so callers check err once at the end.
-type decoder struct {
-	b   []byte
-	off int
-	err error
-}
+// decoder's errors wrap ErrCodec (newDecoder).
+type decoder struct{ binenc.Decoder }
 
-func (d *decoder) fail(format string, args ...any) {
-	if d.err == nil {
-		d.err = fmt.Errorf("%w: at byte %d: %s", ErrCodec, d.off, fmt.Sprintf(format, args...))
-	}
-}
-
-func (d *decoder) remaining() int { return len(d.b) - d.off }
-
-func (d *decoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b[d.off:])
-	if n <= 0 {
-		d.fail("bad varint")
-		return 0
-	}
-	d.off += n
-	return v
-}
-
-func (d *decoder) byte() byte {
-	if d.err != nil {
-		return 0
-	}
-	if d.remaining() < 1 {
-		d.fail("unexpected end")
-		return 0
-	}
-	v := d.b[d.off]
-	d.off++
-	return v
+func newDecoder(data []byte) *decoder {
+	return &decoder{binenc.Decoder{B: data, Malformed: ErrCodec}}
 }
 
 func (d *decoder) bool() bool {
-	switch d.byte() {
+	switch d.Byte() {
 	case 0:
 		return false
 	case 1:
 		return true
 	}
-	d.fail("bad bool")
+	d.Fail("bad bool")
 	return false
 }
 
-// bytes returns a length-prefixed byte string aliasing the input, or nil when
-// the length is zero (so that a round trip of nil stays nil).
-func (d *decoder) bytes() []byte {
-	n := d.uvarint()
-	if d.err != nil {
-		return nil
-	}
-	if n > uint64(d.remaining()) {
-		d.fail("length %d exceeds the %d bytes left", n, d.remaining())
-		return nil
-	}
-	if n == 0 {
-		return nil
-	}
-	v := d.b[d.off : d.off+int(n) : d.off+int(n)]
-	d.off += int(n)
-	return v
-}
-
-// count reads a element count and checks that the input could hold that many
-// elements of at least minSize bytes each, so a forged count cannot make the
-// decoder allocate gigabytes.
-func (d *decoder) count(minSize int) int {
-	n := d.uvarint()
-	if d.err != nil {
-		return 0
-	}
-	if n > uint64(d.remaining()/minSize) {
-		d.fail("count %d exceeds what %d bytes can hold", n, d.remaining())
-		return 0
-	}
-	return int(n)
-}
-
 func (d *decoder) version() {
-	if v := d.byte(); d.err == nil && v != codecVersion {
-		d.fail("unknown encoding version %d", v)
+	if v := d.Byte(); d.Err == nil && v != codecVersion {
+		d.Fail("unknown encoding version %d", v)
 	}
 }
 
 func (d *decoder) finish() error {
-	if d.err == nil && d.remaining() != 0 {
-		d.fail("%d trailing bytes", d.remaining())
+	if d.Err == nil && d.Remaining() != 0 {
+		d.Fail("%d trailing bytes", d.Remaining())
 	}
-	return d.err
+	return d.Err
 }
 
 // --- Entry ---
 
 func (e *encoder) entry(x *Entry) {
-	e.uvarint(x.Term)
-	e.uvarint(x.Index)
-	e.byte(byte(x.Type))
-	e.bytes(x.Data)
+	e.Uvarint(x.Term)
+	e.Uvarint(x.Index)
+	e.Byte(byte(x.Type))
+	e.Bytes(x.Data)
 }
 
 // minEntrySize is the smallest possible encoded entry: four one-byte fields.
@@ -160,27 +86,27 @@ const minEntrySize = 4
 
 func (d *decoder) entry() Entry {
 	var x Entry
-	x.Term = d.uvarint()
-	x.Index = d.uvarint()
-	x.Type = EntryType(d.byte())
-	if d.err == nil && x.Type != EntryNormal && x.Type != EntryConfChange {
-		d.fail("unknown entry type %d", x.Type)
+	x.Term = d.Uvarint()
+	x.Index = d.Uvarint()
+	x.Type = EntryType(d.Byte())
+	if d.Err == nil && x.Type != EntryNormal && x.Type != EntryConfChange {
+		d.Fail("unknown entry type %d", x.Type)
 	}
-	x.Data = d.bytes()
+	x.Data = d.Bytes()
 	return x
 }
 
 // AppendBinary appends the encoding of x to b (encoding.BinaryAppender).
 func (x *Entry) AppendBinary(b []byte) ([]byte, error) {
-	e := encoder{b}
-	e.byte(codecVersion)
+	e := encoder{binenc.Encoder{B: b}}
+	e.Byte(codecVersion)
 	e.entry(x)
-	return e.b, nil
+	return e.B, nil
 }
 
 // UnmarshalBinary decodes an entry; x.Data aliases b.
 func (x *Entry) UnmarshalBinary(b []byte) error {
-	d := decoder{b: b}
+	d := newDecoder(b)
 	d.version()
 	v := d.entry()
 	if err := d.finish(); err != nil {
@@ -198,19 +124,19 @@ func (x *Entry) EncodedSize() int { return len(x.Data) + 16 }
 
 // AppendBinary appends the encoding of h to b.
 func (h *HardState) AppendBinary(b []byte) ([]byte, error) {
-	e := encoder{b}
-	e.byte(codecVersion)
-	e.uvarint(h.Term)
-	e.uvarint(h.Vote)
-	e.uvarint(h.Commit)
-	return e.b, nil
+	e := encoder{binenc.Encoder{B: b}}
+	e.Byte(codecVersion)
+	e.Uvarint(h.Term)
+	e.Uvarint(h.Vote)
+	e.Uvarint(h.Commit)
+	return e.B, nil
 }
 
 // UnmarshalBinary decodes a hard state.
 func (h *HardState) UnmarshalBinary(b []byte) error {
-	d := decoder{b: b}
+	d := newDecoder(b)
 	d.version()
-	v := HardState{Term: d.uvarint(), Vote: d.uvarint(), Commit: d.uvarint()}
+	v := HardState{Term: d.Uvarint(), Vote: d.Uvarint(), Commit: d.Uvarint()}
 	if err := d.finish(); err != nil {
 		return err
 	}
@@ -221,20 +147,20 @@ func (h *HardState) UnmarshalBinary(b []byte) error {
 // --- ConfState, SnapshotMeta, Snapshot ---
 
 func (e *encoder) ids(ids []uint64) {
-	e.uvarint(uint64(len(ids)))
+	e.Uvarint(uint64(len(ids)))
 	for _, id := range ids {
-		e.uvarint(id)
+		e.Uvarint(id)
 	}
 }
 
 func (d *decoder) ids() []uint64 {
-	n := d.count(1)
+	n := d.Count(1)
 	if n == 0 {
 		return nil
 	}
 	ids := make([]uint64, n)
 	for i := range ids {
-		ids[i] = d.uvarint()
+		ids[i] = d.Uvarint()
 	}
 	return ids
 }
@@ -249,26 +175,26 @@ func (d *decoder) confState() ConfState {
 }
 
 func (e *encoder) snapshotMeta(m *SnapshotMeta) {
-	e.uvarint(m.Index)
-	e.uvarint(m.Term)
+	e.Uvarint(m.Index)
+	e.Uvarint(m.Term)
 	e.confState(&m.ConfState)
 }
 
 func (d *decoder) snapshotMeta() SnapshotMeta {
-	return SnapshotMeta{Index: d.uvarint(), Term: d.uvarint(), ConfState: d.confState()}
+	return SnapshotMeta{Index: d.Uvarint(), Term: d.Uvarint(), ConfState: d.confState()}
 }
 
 // AppendBinary appends the encoding of c to b.
 func (c *ConfState) AppendBinary(b []byte) ([]byte, error) {
-	e := encoder{b}
-	e.byte(codecVersion)
+	e := encoder{binenc.Encoder{B: b}}
+	e.Byte(codecVersion)
 	e.confState(c)
-	return e.b, nil
+	return e.B, nil
 }
 
 // UnmarshalBinary decodes a configuration.
 func (c *ConfState) UnmarshalBinary(b []byte) error {
-	d := decoder{b: b}
+	d := newDecoder(b)
 	d.version()
 	v := d.confState()
 	if err := d.finish(); err != nil {
@@ -280,15 +206,15 @@ func (c *ConfState) UnmarshalBinary(b []byte) error {
 
 // AppendBinary appends the encoding of m to b.
 func (m *SnapshotMeta) AppendBinary(b []byte) ([]byte, error) {
-	e := encoder{b}
-	e.byte(codecVersion)
+	e := encoder{binenc.Encoder{B: b}}
+	e.Byte(codecVersion)
 	e.snapshotMeta(m)
-	return e.b, nil
+	return e.B, nil
 }
 
 // UnmarshalBinary decodes snapshot metadata.
 func (m *SnapshotMeta) UnmarshalBinary(b []byte) error {
-	d := decoder{b: b}
+	d := newDecoder(b)
 	d.version()
 	v := d.snapshotMeta()
 	if err := d.finish(); err != nil {
@@ -302,21 +228,21 @@ func (m *SnapshotMeta) UnmarshalBinary(b []byte) error {
 
 // AppendBinary appends the encoding of c to b.
 func (c *ConfChange) AppendBinary(b []byte) ([]byte, error) {
-	e := encoder{b}
-	e.byte(codecVersion)
-	e.byte(byte(c.Type))
-	e.uvarint(c.NodeID)
-	e.bytes(c.Context)
-	return e.b, nil
+	e := encoder{binenc.Encoder{B: b}}
+	e.Byte(codecVersion)
+	e.Byte(byte(c.Type))
+	e.Uvarint(c.NodeID)
+	e.Bytes(c.Context)
+	return e.B, nil
 }
 
 // UnmarshalBinary decodes a configuration change; c.Context aliases b.
 func (c *ConfChange) UnmarshalBinary(b []byte) error {
-	d := decoder{b: b}
+	d := newDecoder(b)
 	d.version()
-	v := ConfChange{Type: ConfChangeType(d.byte()), NodeID: d.uvarint(), Context: d.bytes()}
-	if d.err == nil && v.Type > ConfChangeRemove {
-		d.fail("unknown conf change type %d", v.Type)
+	v := ConfChange{Type: ConfChangeType(d.Byte()), NodeID: d.Uvarint(), Context: d.Bytes()}
+	if d.Err == nil && v.Type > ConfChangeRemove {
+		d.Fail("unknown conf change type %d", v.Type)
 	}
 	if err := d.finish(); err != nil {
 		return err
@@ -329,58 +255,58 @@ func (c *ConfChange) UnmarshalBinary(b []byte) error {
 
 // AppendBinary appends the encoding of m to b.
 func (m *Message) AppendBinary(b []byte) ([]byte, error) {
-	e := encoder{b}
-	e.byte(codecVersion)
-	e.byte(byte(m.Type))
-	e.uvarint(m.From)
-	e.uvarint(m.To)
-	e.uvarint(m.Term)
-	e.uvarint(m.LogTerm)
-	e.uvarint(m.Index)
-	e.uvarint(m.Commit)
+	e := encoder{binenc.Encoder{B: b}}
+	e.Byte(codecVersion)
+	e.Byte(byte(m.Type))
+	e.Uvarint(m.From)
+	e.Uvarint(m.To)
+	e.Uvarint(m.Term)
+	e.Uvarint(m.LogTerm)
+	e.Uvarint(m.Index)
+	e.Uvarint(m.Commit)
 	e.bool(m.Reject)
-	e.uvarint(m.RejectHint)
-	e.uvarint(m.ReadRound)
-	e.uvarint(uint64(len(m.Entries)))
+	e.Uvarint(m.RejectHint)
+	e.Uvarint(m.ReadRound)
+	e.Uvarint(uint64(len(m.Entries)))
 	for i := range m.Entries {
 		e.entry(&m.Entries[i])
 	}
-	e.bytes(m.Context)
+	e.Bytes(m.Context)
 	e.bool(m.Snapshot != nil)
 	if m.Snapshot != nil {
 		e.snapshotMeta(&m.Snapshot.Meta)
-		e.bytes(m.Snapshot.Data)
+		e.Bytes(m.Snapshot.Data)
 	}
-	return e.b, nil
+	return e.B, nil
 }
 
 // UnmarshalBinary decodes a message; its byte slices alias b.
 func (m *Message) UnmarshalBinary(b []byte) error {
-	d := decoder{b: b}
+	d := newDecoder(b)
 	d.version()
 	var v Message
-	v.Type = MessageType(d.byte())
-	if d.err == nil && v.Type >= numMessageTypes {
-		d.fail("unknown message type %d", v.Type)
+	v.Type = MessageType(d.Byte())
+	if d.Err == nil && v.Type >= numMessageTypes {
+		d.Fail("unknown message type %d", v.Type)
 	}
-	v.From = d.uvarint()
-	v.To = d.uvarint()
-	v.Term = d.uvarint()
-	v.LogTerm = d.uvarint()
-	v.Index = d.uvarint()
-	v.Commit = d.uvarint()
+	v.From = d.Uvarint()
+	v.To = d.Uvarint()
+	v.Term = d.Uvarint()
+	v.LogTerm = d.Uvarint()
+	v.Index = d.Uvarint()
+	v.Commit = d.Uvarint()
 	v.Reject = d.bool()
-	v.RejectHint = d.uvarint()
-	v.ReadRound = d.uvarint()
-	if n := d.count(minEntrySize); n > 0 {
+	v.RejectHint = d.Uvarint()
+	v.ReadRound = d.Uvarint()
+	if n := d.Count(minEntrySize); n > 0 {
 		v.Entries = make([]Entry, n)
 		for i := range v.Entries {
 			v.Entries[i] = d.entry()
 		}
 	}
-	v.Context = d.bytes()
+	v.Context = d.Bytes()
 	if d.bool() {
-		v.Snapshot = &Snapshot{Meta: d.snapshotMeta(), Data: d.bytes()}
+		v.Snapshot = &Snapshot{Meta: d.snapshotMeta(), Data: d.Bytes()}
 	}
 	if err := d.finish(); err != nil {
 		return err
