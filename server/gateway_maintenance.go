@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/raftkv/raftkv/client/wire"
@@ -33,10 +34,33 @@ func (s *Server) rpcStatus(ctx context.Context, body []byte) (wire.Message, *wir
 
 // dbSize is the size of the state as a snapshot would write it: raftkv
 // keeps its state in memory, and this is what it would take on disk.
+// Measuring it means encoding the whole store, so a measure is reused while
+// the store has not changed, or for sizeMaxAge under writes: endpoint
+// status (and member list, which asks it who leads) must not cost a pass
+// over a large store each time.
 func (s *Server) dbSize() int64 {
-	var n countingWriter
-	_ = s.member.Store().Snapshot(&n)
-	return int64(n)
+	store := s.member.Store()
+	// A compaction shrinks the store without a new revision.
+	rev, now := [2]int64{store.Rev(), store.CompactRevision()}, time.Now()
+	s.size.mu.Lock()
+	defer s.size.mu.Unlock()
+	c := &s.size
+	if c.measured.IsZero() || (rev != c.rev && now.Sub(c.measured) >= sizeMaxAge) {
+		var n countingWriter
+		_ = store.Snapshot(&n)
+		c.bytes, c.rev, c.measured = int64(n), rev, now
+	}
+	return c.bytes
+}
+
+// sizeMaxAge bounds how stale a reported size may be while writes go on.
+const sizeMaxAge = 5 * time.Second
+
+type sizeCache struct {
+	mu       sync.Mutex
+	bytes    int64
+	rev      [2]int64 // revision and compaction revision measured at
+	measured time.Time
 }
 
 type countingWriter int64

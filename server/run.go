@@ -51,6 +51,8 @@ type Server struct {
 	// forwardClient talks to other members' client URLs (requests only
 	// the leader can answer are forwarded to it).
 	forwardClient *http.Client
+	// size caches dbSize (gateway_maintenance.go).
+	size sizeCache
 }
 
 // memberView is what HTTP handlers may know about the member without
