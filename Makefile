@@ -20,7 +20,7 @@ MEMBER_SEEDS ?= 1000
 DATA        ?= ./data
 FUZZTIME    ?= 30s
 
-.PHONY: all build cluster stop-member start-member test lint fmt-check vet staticcheck unit ui-test ui-check sim sim-member sim-long fuzz bench clean
+.PHONY: all build cluster stop-member start-member test lint fmt-check vet staticcheck unit ui-test ui-check sim sim-member sim-long chaos fuzz bench clean
 
 all: build
 
@@ -79,6 +79,12 @@ sim-member:
 sim-long:
 	$(GO) run ./cmd/raftsim -seeds 20000 -faults all
 	$(GO) run ./cmd/raftsim -mode member -seeds 20000 -faults all
+
+# Real processes under kill -9 and SIGSTOP for longer than make test's few
+# seconds (cmd/raftkv/chaos_test.go).
+CHAOS_DURATION ?= 5m
+chaos:
+	$(GO) test -count=1 -v -run '^TestProcess_Chaos$$' -timeout 0 ./cmd/raftkv -chaos.duration $(CHAOS_DURATION)
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
