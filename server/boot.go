@@ -54,6 +54,12 @@ func NewMember(cfg Config, env Env) (*Member, error) {
 	switch {
 	case wal.Exist(env.FS, walDir(cfg.DataDir)):
 		err = m.restart()
+	case m.hasSnapshots():
+		// Snapshots without the WAL that knows them: the WAL was lost or
+		// removed. Starting afresh here would silently begin an empty
+		// member where data was — and overwrite those snapshots later.
+		err = fmt.Errorf("data directory %s has snapshots in %s but no WAL in %s: refusing to start a new member over them "+
+			"(restore the directory from a backup, or remove it to start afresh)", cfg.DataDir, snapDir(cfg.DataDir), walDir(cfg.DataDir))
 	case cfg.InitialClusterState == "new":
 		err = m.bootstrap()
 	default:
@@ -71,6 +77,17 @@ func NewMember(cfg Config, env Env) (*Member, error) {
 	}
 	m.ids = newRequestIDs(m.id, env.Clock.Now().UnixMilli())
 	return m, nil
+}
+
+// hasSnapshots reports whether the snapshot directory holds snapshot files.
+func (m *Member) hasSnapshots() bool {
+	names, _ := m.env.FS.ReadDir(snapDir(m.cfg.DataDir)) // just created: a failure means none
+	for _, n := range names {
+		if strings.HasSuffix(n, ".snap") {
+			return true
+		}
+	}
+	return false
 }
 
 // minLeaseTTL is etcd's: a lease must outlive a leader election, so its
@@ -146,6 +163,11 @@ func (m *Member) restart() error {
 	md, hs, ents, err := w.ReadAll()
 	if err != nil {
 		return fmt.Errorf("cannot replay WAL: %w", err)
+	}
+	if cut, ok := w.CutTail(); ok {
+		// Never synced, so never acknowledged: nothing a client was told
+		// is lost, but an operator wants to know the disk lost a write.
+		m.logf("WAL %v; that write was never acknowledged", cut)
 	}
 	if err := m.checkIdentity(md, ents, hs.Commit); err != nil {
 		return err

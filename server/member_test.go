@@ -295,6 +295,29 @@ func TestMember_RefusesDataDirOfAnotherCluster(t *testing.T) {
 	t.Log(err)
 }
 
+// A data directory whose WAL is gone but whose snapshots are there is not
+// an empty one: starting a new member over it would quietly lose the data.
+func TestMember_RefusesSnapshotsWithoutWAL(t *testing.T) {
+	c := newMemberCluster(t, 3, nil)
+	lead := c.leader()
+	for i := range 150 { // past the harness's snapshot count
+		c.put(lead, fmt.Sprintf("k%d", i), "v")
+	}
+	name := c.byID[c.followers(lead)[0].ID()]
+	c.crash(name)
+	disk, dir := c.disks[name], c.cfgs[name].DataDir
+	if snaps, _ := disk.ReadDir(snapDir(dir)); len(snaps) == 0 {
+		t.Fatal("no snapshot was written: the test would prove nothing")
+	}
+	if err := disk.RemoveAll(walDir(dir)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := NewMember(c.cfgs[name], Env{FS: disk, Transport: queueTransport{c}, Clock: fakeClock{c}, Rand: lead.env.Rand})
+	if err == nil || !strings.Contains(err.Error(), "but no WAL") {
+		t.Fatalf("started on snapshots without their WAL: %v", err)
+	}
+}
+
 // A leader that found a lease expired, lost its followers, and won again
 // (which restarts every countdown) must not answer "renewed" to a
 // keep-alive it had proposed before deciding: the revocation comes right

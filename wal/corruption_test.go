@@ -161,9 +161,11 @@ func TestCorruption(t *testing.T) {
 				recs, all := corruptionLog(t, d)
 				want := tc.damage(t, d, recs)
 				var got []raft.Entry
+				var cut *TailCut
 				w, err := Open(d.fs, d.dir, Snapshot{})
 				if err == nil {
 					_, _, got, err = w.ReadAll()
+					cut, _ = w.CutTail()
 					w.Close()
 				}
 				if !want.repaired {
@@ -184,6 +186,10 @@ func TestCorruption(t *testing.T) {
 					t.Fatal(diff)
 				}
 				checkRepaired(t, d)
+				// The caller is told, so that the member can say so.
+				if cut == nil || !strings.HasSuffix(cut.Broken, ".broken") || cut.Bytes <= 0 {
+					t.Fatalf("CutTail = %+v after a repair", cut)
+				}
 				// The repaired WAL takes appends and replays them.
 				w, _, _ = reopen(t, d.fs, d.dir, Snapshot{})
 				next := uint64(want.keep + 1)

@@ -42,9 +42,11 @@ func (w *WAL) ReadAll() (Metadata, raft.HardState, []raft.Entry, error) {
 		return fail(fmt.Errorf("wal: %s: marker %+v: %w", w.dir, w.from, ErrSnapshotNotFound))
 	}
 	if end.torn != nil {
-		if err := repairTail(w.fs, w.dir, end); err != nil {
+		cut, err := repairTail(w.fs, w.dir, end)
+		if err != nil {
 			return fail(err)
 		}
+		w.tailCut = cut
 	}
 	w.replaying = false
 	w.md, w.hs = end.md, rp.hs
@@ -53,6 +55,11 @@ func (w *WAL) ReadAll() (Metadata, raft.HardState, []raft.Entry, error) {
 	w.startPipeline()
 	return end.md, rp.hs, rp.ents, nil
 }
+
+// CutTail says what ReadAll cut off the end of the log, if anything: the
+// caller should say so (the write was never acknowledged, so nothing
+// acknowledged is lost, but an operator wants to know).
+func (w *WAL) CutTail() (*TailCut, bool) { return w.tailCut, w.tailCut != nil }
 
 // replay folds the records into the log they describe.
 type replay struct {

@@ -17,30 +17,44 @@ import (
 // might want to look at. Then they are overwritten with zeros and synced.
 // Zeroing (rather than truncating) keeps the preallocation, and makes sure
 // that no stale fragment can line up behind records appended later.
-func repairTail(fsys vfs.FS, dir string, end logEnd) error {
+func repairTail(fsys vfs.FS, dir string, end logEnd) (*TailCut, error) {
 	f := end.tail
 	stop, err := lastNonZero(f, end.off, end.size)
 	if err != nil {
-		return fmt.Errorf("wal: repair %s: %w", end.path, err)
+		return nil, fmt.Errorf("wal: repair %s: %w", end.path, err)
 	}
 	if stop <= end.off {
-		return nil
+		return nil, nil
 	}
-	if err := saveBroken(fsys, dir, end, stop); err != nil {
-		return fmt.Errorf("wal: repair %s: keep the torn bytes: %w", end.path, err)
+	broken, err := saveBroken(fsys, dir, end, stop)
+	if err != nil {
+		return nil, fmt.Errorf("wal: repair %s: keep the torn bytes: %w", end.path, err)
 	}
 	zeros := make([]byte, min(stop-end.off, readChunk))
 	for off := end.off; off < stop; {
 		n := min(int64(len(zeros)), stop-off)
 		if _, err := f.WriteAt(zeros[:n], off); err != nil {
-			return fmt.Errorf("wal: repair %s: %w", end.path, err)
+			return nil, fmt.Errorf("wal: repair %s: %w", end.path, err)
 		}
 		off += n
 	}
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("wal: repair %s: %w", end.path, err)
+		return nil, fmt.Errorf("wal: repair %s: %w", end.path, err)
 	}
-	return nil
+	return &TailCut{Segment: end.path, Offset: end.off, Bytes: stop - end.off, Broken: broken, Reason: end.torn.Reason}, nil
+}
+
+// TailCut describes a torn write that ReadAll cut off the newest segment.
+type TailCut struct {
+	Segment string // the segment's path
+	Offset  int64  // where the cut bytes began: the end of the last valid record
+	Bytes   int64  // how many bytes were cut (and zeroed)
+	Broken  string // the file that keeps them
+	Reason  error  // why they were taken for a torn write
+}
+
+func (t *TailCut) String() string {
+	return fmt.Sprintf("%s ended in a torn write at offset %d (%v): cut %d bytes, kept in %s", t.Segment, t.Offset, t.Reason, t.Bytes, t.Broken)
 }
 
 // lastNonZero returns the offset just past the last non-zero byte in
@@ -68,7 +82,7 @@ func lastNonZero(f vfs.File, from, to int64) (int64, error) {
 }
 
 // saveBroken copies [end.off, stop) of the tail to a new .broken file.
-func saveBroken(fsys vfs.FS, dir string, end logEnd, stop int64) error {
+func saveBroken(fsys vfs.FS, dir string, end logEnd, stop int64) (string, error) {
 	base := fmt.Sprintf("%s.%016x.broken", end.seg.name(), end.off)
 	name := base
 	for i := 1; ; i++ {
@@ -77,14 +91,14 @@ func saveBroken(fsys vfs.FS, dir string, end logEnd, stop int64) error {
 			break
 		}
 		if err != nil {
-			return err
+			return "", err
 		}
 		name = fmt.Sprintf("%s.%d", base, i)
 	}
 	path := filepath.Join(dir, name)
 	out, err := fsys.Create(path)
 	if err != nil {
-		return err
+		return "", err
 	}
 	_, err = io.Copy(out, io.NewSectionReader(end.tail, end.off, stop-end.off))
 	if err == nil {
@@ -96,5 +110,5 @@ func saveBroken(fsys vfs.FS, dir string, end logEnd, stop int64) error {
 	if err == nil {
 		err = fsys.SyncDir(dir)
 	}
-	return err
+	return path, err
 }

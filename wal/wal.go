@@ -65,6 +65,9 @@ type WAL struct {
 	dirty     bool           // written since the last sync
 	buf       []byte         // encoding buffer, reused by every Save
 
+	// tailCut is what ReadAll cut off the newest segment (nil: nothing).
+	tailCut *TailCut
+
 	// err is sticky. After a failed write or fsync nobody knows what the
 	// file holds — Linux may even have dropped the dirty pages it failed to
 	// write — so retrying could acknowledge data that is gone. The member
