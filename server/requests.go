@@ -176,4 +176,8 @@ func (m *Member) failAllWaiting(err error) {
 		m.finish(p, Result{Err: err})
 	}
 	m.reads.failAll(err)
+	for _, w := range m.transfers {
+		w.done(err)
+	}
+	m.transfers = nil
 }
