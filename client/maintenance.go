@@ -52,6 +52,35 @@ func (c *Client) AlarmList(ctx context.Context) (*AlarmResponse, error) {
 	return resp, nil
 }
 
+// AlarmDisarm clears an alarm; with a zero member ID and type, every active
+// alarm, one by one (as etcd's clientv3 does). The answer lists the alarms
+// cleared.
+func (c *Client) AlarmDisarm(ctx context.Context, memberID uint64, alarm wire.AlarmType) (*AlarmResponse, error) {
+	if memberID == 0 && alarm == wire.AlarmNone {
+		list, err := c.AlarmList(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := &AlarmResponse{Header: list.Header}
+		for _, a := range list.Alarms {
+			r, err := c.AlarmDisarm(ctx, a.MemberID, a.Alarm)
+			if err != nil {
+				return nil, err
+			}
+			out.Header = r.Header
+			out.Alarms = append(out.Alarms, r.Alarms...)
+		}
+		return out, nil
+	}
+	resp := new(AlarmResponse)
+	req := &wire.AlarmRequest{Action: wire.AlarmDeactivate, MemberID: memberID, Alarm: alarm}
+	if err := c.call(ctx, "/v3/maintenance/alarm", req, resp, safeToRepeat); err != nil { // clearing twice clears once
+		return nil, err
+	}
+	ensureHeader(&resp.Header)
+	return resp, nil
+}
+
 // Health asks one member GET /health: Health "true", or "false" and why.
 // A member that answers 503 with a health body (no leader) is reported
 // through the body, not as an error.

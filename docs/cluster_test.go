@@ -146,7 +146,7 @@ func (c *cluster) run(t *testing.T, st step) {
 
 // readOnlyCommand matches the commands that change nothing (flags may come
 // before raftkvctl's verb), which may be retried.
-var readOnlyCommand = regexp.MustCompile(`^(bin/raftkvctl( --?\S+( [^-\s]\S*)?)* (get|endpoint|member list|version|lease (list|timetolive))(\s|$)|bin/raftkv-dump|curl (-s )?http\S*$)`)
+var readOnlyCommand = regexp.MustCompile(`^(bin/raftkvctl( --?\S+( [^-\s]\S*)?)* (get|endpoint|member list|alarm list|version|lease (list|timetolive))(\s|$)|bin/raftkv-dump|curl (-s )?http\S*$)`)
 
 func readOnly(cmd string) bool { return readOnlyCommand.MatchString(cmd) }
 

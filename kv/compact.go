@@ -22,10 +22,11 @@ func (s *Store) compact(rev int64) (*CompactionResponse, error) {
 				continue // seen earlier in this loop, and removed
 			}
 			ki = s.mutableKey(ki)
-			ki.compact(rev)
+			s.bytes -= ki.compact(rev)
 			if len(ki.versions) == 0 {
 				// Deleted before rev and not written since: forget the key.
 				s.index.Delete(k)
+				s.bytes -= keyCost(ki.key)
 			}
 		}
 	}

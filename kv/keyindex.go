@@ -95,22 +95,28 @@ func (ki *keyIndex) find(rev int64, sub int32) *version {
 // itself — and that one only if it is not a tombstone (a deleted key needs no
 // history). Versions written at c are all kept, so that a watcher may resume
 // from c and still see every event of revision c.
-func (ki *keyIndex) compact(c int64) {
+//
+// It returns the estimated bytes it freed (versionCost of each dropped one).
+func (ki *keyIndex) compact(c int64) (freed int64) {
 	vs := ki.versions
 	i := sort.Search(len(vs), func(j int) bool { return vs[j].mod >= c })
 	if (i == len(vs) || vs[i].mod != c) && i > 0 && !vs[i-1].tombstone() {
 		i--
 	}
 	if i == 0 {
-		return
+		return 0
+	}
+	for j := range i {
+		freed += versionCost(&vs[j])
 	}
 	kept := len(vs) - i
 	if cap(vs) > 8 && kept*4 < cap(vs) {
 		// A hot key can have had thousands of versions; give the memory back.
 		ki.versions = append(make([]version, 0, kept+1), vs[i:]...)
-		return
+		return freed
 	}
 	copy(vs, vs[i:])
 	clear(vs[kept:]) // let the dropped values be collected
 	ki.versions = vs[:kept]
+	return freed
 }

@@ -511,6 +511,11 @@ func TestStoreMatchesModel(t *testing.T) {
 				t.Fatalf("Apply(%s): error %v, model %v", describe(req), gotErr, expErr)
 			}
 			want(t, "Apply("+describe(req)+")", got, exp)
+			// The size kept up to date on every write and compaction is
+			// the one measured from scratch.
+			if size, measured := s.Size(), s.state.measure(); size != measured {
+				t.Fatalf("after %s: Size() = %d, measured %d", describe(req), size, measured)
+			}
 		}
 		// Several rounds of Repeat make histories long enough for
 		// compaction and old reads to matter.

@@ -25,6 +25,7 @@ func (s *Store) Restore(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	st.bytes = st.measure()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	oldRev := s.rev

@@ -42,6 +42,9 @@ type state struct {
 	leases     map[int64]*lease
 	// gen is replaced each time a frozen view is taken (see keyIndex.gen).
 	gen *generation
+	// bytes estimates the memory the keys and their history take
+	// (size.go): derived from the rest, so not in snapshots.
+	bytes int64
 }
 
 // New returns an empty store at revision 1.

@@ -50,6 +50,7 @@ func (t *writeTxn) put(key, value []byte, lease int64) {
 		k := bytes.Clone(key)
 		ki = &keyIndex{key: k, gen: s.gen}
 		s.index.Set(k, ki)
+		s.bytes += keyCost(k)
 	} else {
 		ki = s.mutableKey(ki)
 	}
@@ -60,6 +61,7 @@ func (t *writeTxn) put(key, value []byte, lease int64) {
 		v.create, v.ver, oldLease = prev.create, prev.ver+1, prev.lease
 	}
 	ki.versions = append(ki.versions, v)
+	s.bytes += versionCost(&v)
 	t.changes = append(t.changes, change{ki, len(ki.versions) - 1})
 	s.moveLease(ki.key, oldLease, lease)
 }
@@ -96,6 +98,7 @@ func (t *writeTxn) tombstone(ki *keyIndex) {
 	ki = s.mutableKey(ki)
 	oldLease := ki.latest().lease
 	ki.versions = append(ki.versions, version{mod: t.begin + 1, sub: int32(len(t.changes))})
+	s.bytes += versionCost(&ki.versions[len(ki.versions)-1])
 	t.changes = append(t.changes, change{ki, len(ki.versions) - 1})
 	s.moveLease(ki.key, oldLease, 0)
 }

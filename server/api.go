@@ -21,6 +21,10 @@ func (m *Member) Write(req *kv.Request, deadline time.Time, done func(Result)) {
 		done(Result{Err: err, Header: m.Header()})
 		return
 	}
+	if m.overQuota(req) {
+		done(Result{Err: ErrNoSpace, Header: m.Header()})
+		return
+	}
 	if g := req.LeaseGrant; g != nil && g.ID == 0 {
 		// The proposer picks the ID so that every member applies the same one.
 		g.ID = int64(m.ids.Next() & (1<<63 - 1))

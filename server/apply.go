@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 
+	"github.com/raftkv/raftkv/client/wire"
 	"github.com/raftkv/raftkv/kv"
 	"github.com/raftkv/raftkv/raft"
 )
@@ -46,7 +47,13 @@ func (m *Member) applyNormal(e raft.Entry) {
 	case kindKV:
 		var req kv.Request
 		var resp kv.Response
-		if err = req.Unmarshal(payload); err == nil {
+		err = req.Unmarshal(payload)
+		switch {
+		case err != nil:
+		case requestCost(&req) > 0 && m.cluster.hasAlarm(wire.AlarmNoSpace):
+			// Refused alike on every member: the alarm is in the log.
+			err = ErrNoSpace
+		default:
 			resp, err = m.store.Apply(&req)
 		}
 		if p != nil {
@@ -92,6 +99,16 @@ func (m *Member) applyNormal(e raft.Entry) {
 		}
 		if p != nil {
 			m.finish(p, r)
+		}
+	case kindAlarm:
+		var a alarmEntry
+		if err := json.Unmarshal(payload, &a); err != nil {
+			m.logf("skipped entry %d: bad alarm: %v", e.Index, err)
+			return
+		}
+		changed := m.applyAlarm(a)
+		if p != nil {
+			m.finish(p, Result{Alarms: changed})
 		}
 	default:
 		m.logf("skipped entry %d: unknown kind %d", e.Index, kind)

@@ -47,6 +47,7 @@ func NewMember(cfg Config, env Env) (*Member, error) {
 	m.reads.init()
 	m.leases.init()
 	m.compactor.init(cfg)
+	m.quota = quotaBytes(cfg)
 	if err := env.FS.MkdirAll(snapDir(cfg.DataDir)); err != nil {
 		lock.Close()
 		return nil, fmt.Errorf("cannot create %s: %w", snapDir(cfg.DataDir), err)

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/raftkv/raftkv/client/wire"
 	"github.com/raftkv/raftkv/raft"
 )
 
@@ -41,6 +42,9 @@ type cluster struct {
 	// removed member that comes back is refused (etcd: "the member has been
 	// permanently removed from the cluster").
 	Removed map[uint64]bool `json:"removed,omitempty"`
+	// Alarms are the cluster's active alarms, sorted (alarms.go): replicated
+	// state, so that every member refuses the same requests.
+	Alarms []wire.AlarmMember `json:"alarms,omitempty"`
 }
 
 func newCluster(id uint64) *cluster {
@@ -156,6 +160,7 @@ func (c *cluster) clone() *cluster {
 		out.Members[id] = &cp
 	}
 	maps.Copy(out.Removed, c.Removed)
+	out.Alarms = slices.Clone(c.Alarms)
 	return out
 }
 

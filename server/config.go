@@ -44,6 +44,10 @@ type Config struct {
 	AutoCompactionMode      string
 	AutoCompactionRetention string
 
+	// QuotaBackendBytes bounds the store's size (alarms.go): 0 means the
+	// default (2 GiB, etcd's), a negative value no quota.
+	QuotaBackendBytes int64
+
 	ClientTLS TLSFiles
 	PeerTLS   TLSFiles
 

@@ -33,6 +33,8 @@ const (
 	kindMemberAttributes entryKind = 3
 	// kindMemberPeerURLs carries a member's new peer URLs (member update).
 	kindMemberPeerURLs entryKind = 4
+	// kindAlarm raises or clears an alarm (alarms.go).
+	kindAlarm entryKind = 5
 )
 
 var errBadEnvelope = errors.New("server: malformed entry")

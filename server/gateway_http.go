@@ -21,6 +21,8 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case v.Removed:
 		h = wire.Health{Health: "false", Reason: "MEMBER REMOVED"}
+	case len(v.Alarms) > 0:
+		h = wire.Health{Health: "false", Reason: "ALARM " + v.Alarms[0].Alarm.String()}
 	case v.Lead == 0:
 		h = wire.Health{Health: "false", Reason: "RAFT NO LEADER"}
 	case r.URL.Query().Get("serializable") != "true":

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -27,6 +28,7 @@ func (s *Server) rpcStatus(ctx context.Context, body []byte) (wire.Message, *wir
 		RaftAppliedIndex: v.Applied,
 		DbSizeInUse:      size,
 		IsLearner:        v.IsLearner,
+		Errors:           alarmStrings(v.Alarms),
 		StorageVersion:   Version,
 		DowngradeInfo:    &wire.DowngradeInfo{},
 	}, nil
@@ -70,13 +72,33 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// alarmStrings are etcd's words for alarms in a status response.
+func alarmStrings(as []wire.AlarmMember) []string {
+	var out []string
+	for _, a := range as {
+		out = append(out, fmt.Sprintf("memberID:%d alarm:%s ", a.MemberID, a.Alarm))
+	}
+	return out
+}
+
 func (s *Server) rpcAlarm(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
 	var req wire.AlarmRequest
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
-	// raftkv raises no alarms (no space quota, no corruption check yet).
-	return &wire.AlarmResponse{Header: s.header(s.member.Store().Rev())}, nil
+	if req.Action == wire.AlarmGet {
+		return &wire.AlarmResponse{Header: s.header(s.member.Store().Rev()), Alarms: s.view.Load().Alarms}, nil
+	}
+	if req.Action != wire.AlarmActivate && req.Action != wire.AlarmDeactivate {
+		return nil, wire.Errorf(wire.InvalidArgument, "etcdserver: unknown alarm action %d", req.Action)
+	}
+	r, err := s.call(ctx, func(m *Member, deadline time.Time, done func(Result)) {
+		m.Alarm(req.Action, req.MemberID, req.Alarm, deadline, done)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &wire.AlarmResponse{Header: toWireHeader(r.Header, 0), Alarms: r.Alarms}, nil
 }
 
 func (s *Server) rpcHash(ctx context.Context, body []byte) (wire.Message, *wire.Error) {

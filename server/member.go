@@ -96,6 +96,10 @@ type Member struct {
 	nextRediscover time.Time
 	// compactor decides auto compactions (compactor.go).
 	compactor compactorState
+	// quota is the space quota in bytes (0: none); noSpaceRaising is set
+	// while this member's NOSPACE alarm is on its way through the log.
+	quota          int64
+	noSpaceRaising bool
 	// transfers are move-leader requests waiting for their target to lead.
 	transfers []transferWaiter
 	// removed is set when this member applied its own removal.

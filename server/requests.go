@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/raftkv/raftkv/client/wire"
 	"github.com/raftkv/raftkv/kv"
 	"github.com/raftkv/raftkv/raft"
 )
@@ -16,6 +17,7 @@ type Result struct {
 	Renew   *kv.LeaseKeepAliveResponse
 	Members []MemberInfo
 	Member  *MemberInfo
+	Alarms  []wire.AlarmMember
 	Header  Header
 	Err     error
 }

@@ -12,10 +12,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/raftkv/raftkv/client/wire"
 	"github.com/raftkv/raftkv/internal/vfs"
 	"github.com/raftkv/raftkv/raft"
 	"github.com/raftkv/raftkv/transport"
@@ -69,6 +71,7 @@ type memberView struct {
 	Removed         bool
 	SnapshotSize    int64
 	LeaderClientURL string
+	Alarms          []wire.AlarmMember
 }
 
 // requestTimeout is etcd's: 5 s plus two election timeouts, long enough to
@@ -262,7 +265,7 @@ func (s *Server) publish() {
 	v := &memberView{
 		ID: m.id, ClusterID: m.clusterID, Lead: m.lead, Term: m.term, Applied: m.applied,
 		Commit: st.Commit, LastIndex: st.LastIndex, Members: m.cluster.list(), Stats: m.stats,
-		Removed: m.removed,
+		Removed: m.removed, Alarms: slices.Clone(m.cluster.Alarms),
 	}
 	for _, info := range v.Members {
 		if info.ID == m.id {

@@ -47,7 +47,7 @@ raftkvctl --endpoints=127.0.0.1:2379,127.0.0.1:22379 endpoint status -w table`,
 		subs: []*command{
 			getCommand(), putCommand(), delCommand(), txnCommand(), compactionCommand(),
 			watchCommand(), leaseCommand(), lockCommand(), electCommand(),
-			memberCommand(), endpointCommand(), snapshotCommand(), defragCommand(), moveLeaderCommand(),
+			memberCommand(), endpointCommand(), snapshotCommand(), defragCommand(), moveLeaderCommand(), alarmCommand(),
 			versionCommand(),
 		},
 	}

@@ -38,6 +38,7 @@ type printer interface {
 	// human formats can mark the leader, which etcdctl does not.
 	MemberList(r *client.MemberListResponse, leader uint64) error
 	MoveLeader(leader, target uint64, r *client.MoveLeaderResponse) error
+	Alarm(r *client.AlarmResponse) error
 
 	EndpointHealth(hs []epHealth) error
 	EndpointStatus(ss []epStatus) error
@@ -93,9 +94,10 @@ func (u unsupported) MemberList(*client.MemberListResponse, uint64) error { retu
 func (u unsupported) MoveLeader(uint64, uint64, *client.MoveLeaderResponse) error {
 	return u.err()
 }
-func (u unsupported) EndpointHealth([]epHealth) error { return u.err() }
-func (u unsupported) EndpointStatus([]epStatus) error { return u.err() }
-func (u unsupported) EndpointHashKV([]epHashKV) error { return u.err() }
+func (u unsupported) Alarm(*client.AlarmResponse) error { return u.err() }
+func (u unsupported) EndpointHealth([]epHealth) error   { return u.err() }
+func (u unsupported) EndpointStatus([]epStatus) error   { return u.err() }
+func (u unsupported) EndpointHashKV([]epHashKV) error   { return u.err() }
 
 // printTxnOp prints one answer of a txn as the answer of a get, put or del;
 // false if it is none of these (a nested txn, which etcdctl does not print

@@ -158,6 +158,15 @@ func (p *fieldsPrinter) MemberUpdate(_ uint64, r *client.MemberUpdateResponse) e
 	return nil
 }
 
+func (p *fieldsPrinter) Alarm(r *client.AlarmResponse) error {
+	p.hdr(r.Header)
+	for _, a := range r.Alarms {
+		fmt.Fprintln(p.w, `"MemberID" :`, a.MemberID)
+		fmt.Fprintln(p.w, `"AlarmType" :`, a.Alarm)
+	}
+	return nil
+}
+
 func (p *fieldsPrinter) MoveLeader(_, _ uint64, r *client.MoveLeaderResponse) error {
 	p.hdr(r.Header)
 	return nil

@@ -148,6 +148,7 @@ func (p *jsonPrinter) MemberUpdate(_ uint64, r *client.MemberUpdateResponse) err
 func (p *jsonPrinter) MemberPromote(_ uint64, r *client.MemberPromoteResponse) error {
 	return p.print(r)
 }
+func (p *jsonPrinter) Alarm(r *client.AlarmResponse) error { return p.print(r) }
 func (p *jsonPrinter) MoveLeader(_, _ uint64, r *client.MoveLeaderResponse) error {
 	return p.print(r)
 }

@@ -161,6 +161,15 @@ func (p *simplePrinter) MemberUpdate(id uint64, r *client.MemberUpdateResponse) 
 	return nil
 }
 
+// Alarm prints each alarm as etcdctl does (the protobuf text of the alarm:
+// the member ID in decimal).
+func (p *simplePrinter) Alarm(r *client.AlarmResponse) error {
+	for _, a := range r.Alarms {
+		fmt.Fprintf(p.w, "memberID:%d alarm:%s \n", a.MemberID, a.Alarm)
+	}
+	return nil
+}
+
 // MoveLeader prints the IDs as etcd's types.ID does: hex, unpadded.
 func (p *simplePrinter) MoveLeader(leader, target uint64, _ *client.MoveLeaderResponse) error {
 	fmt.Fprintf(p.w, "Leadership transferred from %x to %x\n", leader, target)
