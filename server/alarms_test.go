@@ -103,3 +103,21 @@ func TestQuota_RequestCost(t *testing.T) {
 		}
 	}
 }
+
+// Alarms are replicated state: a snapshot carries them, so a member that
+// catches up by snapshot refuses what the others refuse.
+func TestQuota_AlarmsTravelInSnapshots(t *testing.T) {
+	c := newCluster(7)
+	c.Alarms = []wire.AlarmMember{{MemberID: 42, Alarm: wire.AlarmNoSpace}}
+	var b strings.Builder
+	if err := writeSnapshotPayload(&b, c, kv.New(kv.Config{}).Snapshot); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readSnapshotPayload(strings.NewReader(b.String()), kv.New(kv.Config{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.hasAlarm(wire.AlarmNoSpace) || got.Alarms[0].MemberID != 42 {
+		t.Fatalf("alarms after a snapshot: %+v", got.Alarms)
+	}
+}
