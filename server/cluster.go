@@ -25,6 +25,10 @@ type MemberInfo struct {
 	// flags of a restart may then differ from the bootstrap's
 	// (checkIdentity).
 	Moved bool `json:"moved,omitempty"`
+	// Bootstrapped marks the initial members, whose IDs come from their
+	// peer URLs and the cluster token (MemberID); later members' IDs are
+	// the cluster's choice.
+	Bootstrapped bool `json:"bootstrapped,omitempty"`
 }
 
 // confChangeContext is the Context of a raft.ConfChange proposed by a member.
@@ -58,7 +62,7 @@ func initialCluster(members []InitialMember, token string) (*cluster, []raft.Con
 	for _, im := range members {
 		id := MemberID(im.PeerURLs, token, 0)
 		ids = append(ids, id)
-		infos = append(infos, MemberInfo{ID: id, Name: im.Name, PeerURLs: slices.Clone(im.PeerURLs)})
+		infos = append(infos, MemberInfo{ID: id, Name: im.Name, PeerURLs: slices.Clone(im.PeerURLs), Bootstrapped: true})
 	}
 	c := newCluster(ClusterID(ids))
 	// The bootstrap log adds members in ID order, so every member writes

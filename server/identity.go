@@ -22,9 +22,9 @@ import (
 // explains: a move this data directory has on record, or some member's peer
 // URLs in the flags that are not the ones recorded for the member of that
 // name (the member that moved is restarted on its new address before its
-// own log can know of the move, so that is all a restart can check). The
-// flags of a different cluster on the same addresses (another token) differ
-// in nothing but the IDs, and are still refused.
+// own log can know of the move) — unless an initial member the flags leave
+// in place shows that the token is another cluster's: flags of a different
+// cluster are still refused, moved addresses or not.
 func (m *Member) checkIdentity(md wal.Metadata, ents []raft.Entry, commit uint64) error {
 	if m.cfg.InitialClusterState != "new" {
 		return nil // the IDs of a member that joined were assigned by the cluster
@@ -43,12 +43,14 @@ func (m *Member) checkIdentity(md wal.Metadata, ents []raft.Entry, commit uint64
 		return fmt.Errorf("data directory %s belongs to member %x (%s), but --name is %s: refusing to start",
 			m.cfg.DataDir, md.MemberID, info.Name, m.cfg.Name)
 	}
-	if moved := movedMembers(recorded, initial); len(moved) > 0 {
+	// A move is no excuse for another token.
+	sameToken := !tokenRefuted(recorded, initial, m.cfg.InitialClusterToken)
+	if moved := movedMembers(recorded, initial); len(moved) > 0 && sameToken {
 		m.logf("--initial-cluster gives other peer URLs than this data directory recorded for %s: taking them as moved by member update; "+
 			"starting as member %x of cluster %x", strings.Join(moved, ", "), md.MemberID, md.ClusterID)
 		return nil
 	}
-	if info, ok := recorded.member(md.MemberID); ok && sameURLs(info.PeerURLs, m.cfg.InitialAdvertisePeerURLs) && recorded.anyMoved() {
+	if info, ok := recorded.member(md.MemberID); ok && sameURLs(info.PeerURLs, m.cfg.InitialAdvertisePeerURLs) && recorded.anyMoved() && sameToken {
 		m.logf("the flags describe cluster %x as member update left it; starting as member %x", md.ClusterID, md.MemberID)
 		return nil
 	}
@@ -72,6 +74,22 @@ func movedMembers(recorded *cluster, initial []InitialMember) []string {
 		}
 	}
 	return moved
+}
+
+// tokenRefuted reports whether the flags' token cannot be the cluster's: an
+// initial member, never moved, that the flags put where this data directory
+// recorded it has another ID than the token gives it. (A member added later
+// has an ID the cluster chose, a moved one an ID from its old address: they
+// prove nothing either way.)
+func tokenRefuted(recorded *cluster, initial []InitialMember, token string) bool {
+	for _, im := range initial {
+		for _, info := range recorded.list() {
+			if info.Bootstrapped && !info.Moved && info.Name == im.Name && sameURLs(info.PeerURLs, im.PeerURLs) && MemberID(im.PeerURLs, token, 0) != info.ID {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // membershipNow replays the membership part of the committed entries over

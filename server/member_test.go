@@ -469,6 +469,13 @@ func TestMember_UpdatePeerURLs(t *testing.T) {
 	cfg.InitialCluster = strings.ReplaceAll(initial, peerURL(third), movedAgain)
 	cfg.InitialAdvertisePeerURLs = []string{movedAgain}
 	c.cfgs[third] = cfg
+	// The same moves with another cluster's token are still refused.
+	other := cfg
+	other.InitialClusterToken = "another-cluster"
+	if _, err := NewMember(other, Env{FS: c.disks[third], Transport: queueTransport{c}, Clock: fakeClock{c}, Rand: lead.env.Rand}); err == nil ||
+		!strings.Contains(err.Error(), "belongs to cluster") {
+		t.Fatalf("a moved member started with another cluster's token: %v", err)
+	}
 	c.start(third)
 	c.tick(5) // a heartbeat brings it the entries it missed
 	if got := peerURLsOf(c.members[third], id); !slices.Equal(got, []string{movedAgain}) {
