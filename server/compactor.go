@@ -97,6 +97,7 @@ func (m *Member) autoCompact(now time.Time) {
 		sampleEvery := c.interval() / 10
 		if n := len(c.samples); n == 0 || now.Sub(c.samples[n-1].at) >= sampleEvery {
 			c.samples = append(c.samples, revisionSample{at: now, rev: rev})
+			c.samples = c.samples[c.newestOldEnough(now):] // followers sample too: keep it bounded
 		}
 	}
 	if c.nextCheck.IsZero() {
@@ -131,21 +132,25 @@ func (c *compactorState) target(now time.Time, rev int64) int64 {
 	if c.keepRevs > 0 {
 		return rev - c.keepRevs
 	}
-	// The newest sample at least one retention old; older ones are no
-	// longer needed once it is known.
+	c.samples = c.samples[c.newestOldEnough(now):]
+	if len(c.samples) == 0 || c.samples[0].at.After(now.Add(-c.period)) {
+		return 0 // no sample is a retention old yet
+	}
+	return c.samples[0].rev
+}
+
+// newestOldEnough is the index of the newest sample taken at least one
+// retention before now (0 if none is): the samples before it can never be
+// a target again.
+func (c *compactorState) newestOldEnough(now time.Time) int {
 	cut := now.Add(-c.period)
-	best := -1
+	best := 0
 	for i, s := range c.samples {
 		if !s.at.After(cut) {
 			best = i
 		}
 	}
-	if best < 0 {
-		return 0
-	}
-	target := c.samples[best].rev
-	c.samples = c.samples[best:]
-	return target
+	return best
 }
 
 func (c *compactorState) describe() string {

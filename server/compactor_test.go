@@ -28,6 +28,11 @@ func TestAutoCompaction_PeriodicKeepsTheRetention(t *testing.T) {
 		if got := c.members[name].store.CompactRevision(); got != compacted {
 			t.Fatalf("%s compacted to %d, the leader to %d", name, got, compacted)
 		}
+		// Followers sample too (a new leader needs the history), but keep
+		// only what can still be a target: about a retention's worth.
+		if n := len(c.members[name].compactor.samples); n > 12 {
+			t.Fatalf("%s keeps %d revision samples after 40 s with a 10 s retention sampled every second", name, n)
+		}
 	}
 }
 
