@@ -56,7 +56,7 @@ func readSnapshotPayload(r io.Reader, store *kv.Store) (*cluster, error) {
 	br := bufio.NewReader(r)
 	magic := make([]byte, len(snapshotMagic))
 	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != snapshotMagic {
-		return nil, fmt.Errorf("server: snapshot payload: bad magic (%v)", err)
+		return nil, errors.New("server: not a raftkv snapshot (bad magic)")
 	}
 	n, err := binary.ReadUvarint(br)
 	if err != nil || n > maxMembershipBytes {

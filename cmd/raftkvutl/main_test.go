@@ -27,7 +27,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"snapshot", "status", junk, junk}, exitBadArgs, "expects one argument"},
 		{[]string{"snapshot", "status", junk, "-w", "yaml"}, exitBadArgs, `unknown output format "yaml"`},
 		{[]string{"snapshot", "status", filepath.Join(dir, "missing.db")}, exitError, "no such file"},
-		{[]string{"snapshot", "status", junk}, exitError, "bad magic"},
+		{[]string{"snapshot", "status", junk}, exitError, "not a raftkv snapshot"},
 		{[]string{"snapshot", "restore", junk, "--bogus"}, exitBadArgs, "flag provided but not defined: -bogus"},
 		{[]string{"snapshot", "restore", junk, "--data-dir", filepath.Join(dir, "r")}, exitError, "cannot read the backup"},
 		{[]string{"snapshot", "restore", junk, "--name", "x"}, exitError, `couldn't find local name "x"`},
