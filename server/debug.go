@@ -178,8 +178,14 @@ func entryKindName(e raft.Entry) string {
 	case len(e.Data) == 0:
 		return "noop"
 	}
-	if kind, _, _, err := decodeEnvelope(e.Data); err == nil && kind == kindMemberAttributes {
+	kind, _, _, err := decodeEnvelope(e.Data)
+	switch {
+	case err != nil:
+		return "write"
+	case kind == kindMemberAttributes || kind == kindMemberPeerURLs:
 		return "member"
+	case kind == kindAlarm:
+		return "alarm"
 	}
 	return "write"
 }
