@@ -39,7 +39,7 @@ shot "http://127.0.0.1:45379/ui" "$OUT/live-cluster.png"
 for i in 1 2 3; do
 	c=$((44379 + i * 1000))
 	if curl -s "http://127.0.0.1:$c/debug/raft" | grep -q '"role":"leader"'; then
-		curl -s -X POST "http://127.0.0.1:$c/debug/control" -d '{"action":"isolate"}'
+		curl -s -X POST -H "X-Raftkv-Debug-Control: 1" "http://127.0.0.1:$c/debug/control" -d '{"action":"isolate"}'
 		echo "isolated m$i, the leader"
 	fi
 done

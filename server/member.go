@@ -148,14 +148,6 @@ func (m *Member) Header() Header {
 	return Header{ClusterID: m.clusterID, MemberID: m.id, RaftTerm: m.term, Revision: m.store.Rev()}
 }
 
-// Header is a response header: cluster, member, revision and raft term.
-type Header struct {
-	ClusterID uint64
-	MemberID  uint64
-	Revision  int64
-	RaftTerm  uint64
-}
-
 func (m *Member) logf(format string, args ...any) {
 	if m.env.Logger != nil {
 		m.env.Logger.Printf(format, args...)

@@ -73,6 +73,3 @@ func fetchMembers(client *http.Client, u string) (*membersForPeers, error) {
 	}
 	return &out, nil
 }
-
-// httpClient is used to forward requests to the leader's client URL.
-func (s *Server) httpClient() *http.Client { return s.forwardClient }

@@ -50,9 +50,9 @@ type Server struct {
 	wg        sync.WaitGroup
 	stopOnce  sync.Once
 	metrics   *metrics
-	// forwardClient talks to other members' client URLs (requests only
-	// the leader can answer are forwarded to it).
-	forwardClient *http.Client
+	// peerClient talks to other members' peer URLs (requests only the
+	// leader can answer are forwarded to it: forward.go).
+	peerClient *http.Client
 	// size caches dbSize (gateway_maintenance.go).
 	size sizeCache
 }
@@ -111,11 +111,7 @@ func Start(cfg Config, logger *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("peer TLS: %w", err)
 	}
-	fwdTLS, err := clientTLSConfig(TLSFiles{CertFile: cfg.ClientTLS.CertFile, KeyFile: cfg.ClientTLS.KeyFile, TrustedCAFile: cfg.ClientTLS.TrustedCAFile})
-	if err != nil {
-		return nil, fmt.Errorf("client TLS: %w", err)
-	}
-	s.forwardClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: fwdTLS}}
+	s.peerClient = &http.Client{Timeout: s.requestTimeout(), Transport: &http.Transport{TLSClientConfig: peerClientTLS}}
 	// Bind first: a port in use should fail before the data directory is touched.
 	peerLns, err := listenAll(cfg.ListenPeerURLs, peerServerTLS)
 	if err != nil {
@@ -167,6 +163,9 @@ func Start(cfg Config, logger *slog.Logger) (*Server, error) {
 	peerMux := http.NewServeMux()
 	peerMux.Handle(transport.PathPrefix, real)
 	peerMux.HandleFunc("/raftkv/members", s.serveMembersForPeers)
+	peerMux.HandleFunc(forwardPrefix, s.serveForwarded)
+	peerMux.HandleFunc(peerDebugRaft, s.servePeerDebugRaft)
+	peerMux.HandleFunc(peerDebugControl, s.servePeerDebugControl)
 	for _, ln := range peerLns {
 		s.serve(ln, peerMux, true)
 	}

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"errors"
+	"fmt"
 	"io"
 )
 
@@ -64,10 +65,35 @@ type StreamDecoder struct {
 	buf     []byte
 	start   int   // first unread byte of buf
 	readErr error // the error the reader returned; io.EOF at the end
+	// maxValue bounds one value's bytes (0: no bound).
+	maxValue int64
+	// last is the length of the value Decode read last.
+	last int
 }
 
 // NewStreamDecoder returns a decoder reading from r.
 func NewStreamDecoder(r io.Reader) *StreamDecoder { return &StreamDecoder{r: r} }
+
+// SetMaxValueBytes bounds the bytes of any one value: a server reading a
+// client's stream must not buffer a value of unbounded size. Decode returns
+// a *ValueTooLargeError for a value that grows past n bytes, and the stream
+// cannot be read further.
+func (s *StreamDecoder) SetMaxValueBytes(n int64) { s.maxValue = n }
+
+// LastValueBytes is the length in bytes of the JSON value that Decode read
+// last (a server measures requests by it).
+func (s *StreamDecoder) LastValueBytes() int { return s.last }
+
+// ValueTooLargeError is a stream value larger than the decoder's bound.
+type ValueTooLargeError struct {
+	// Size is how much of the value had been read when it was refused: at
+	// least the bound plus one.
+	Size int64
+}
+
+func (e *ValueTooLargeError) Error() string {
+	return fmt.Sprintf("stream value larger than the limit (%d bytes read)", e.Size)
+}
 
 // Decode reads the next value into m (a zero value). It returns io.EOF after
 // the last value, io.ErrUnexpectedEOF if the stream ends inside one, an
@@ -113,7 +139,12 @@ func (s *StreamDecoder) next() ([]byte, error) {
 			if d.err == nil {
 				v := s.buf[s.start : s.start+d.pos]
 				s.start += d.pos
+				s.last = len(v)
 				return v, nil
+			}
+			if pending := int64(len(s.buf) - s.start); d.truncated && s.maxValue > 0 && pending > s.maxValue {
+				s.start, s.readErr = len(s.buf), &ValueTooLargeError{Size: pending}
+				return nil, s.readErr
 			}
 			if !d.truncated || s.readErr != nil {
 				if d.truncated && errors.Is(s.readErr, io.EOF) {

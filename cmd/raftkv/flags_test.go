@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/raftkv/raftkv/server"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -61,7 +63,7 @@ func TestFlags_BadInputIsRefusedWithAReason(t *testing.T) {
 
 func TestFlags_Version(t *testing.T) {
 	var stdout bytes.Buffer
-	if code := run([]string{"--version"}, env(nil), &stdout, &bytes.Buffer{}, nil); code != 0 || !strings.Contains(stdout.String(), "raftkv Version:") {
+	if code := run([]string{"--version"}, env(nil), &stdout, &bytes.Buffer{}, nil); code != 0 || !strings.Contains(stdout.String(), "raftkv Version: "+server.Version) || !strings.Contains(stdout.String(), "etcd API Version: 3.7.3") {
 		t.Fatalf("--version: %d %q", code, stdout.String())
 	}
 }

@@ -31,7 +31,9 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer, st
 		return 2
 	}
 	if showVersion {
-		fmt.Fprintf(stdout, "raftkv Version: %s\nGo Version: %s\n", server.Version, goVersion())
+		// raftkv's own version, and the etcd API version it implements
+		// (what clients are told: Status.version, /version).
+		fmt.Fprintf(stdout, "raftkv Version: %s\netcd API Version: %s\nGo Version: %s\n", server.Version, server.EtcdVersion, goVersion())
 		return 0
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))

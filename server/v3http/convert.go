@@ -1,8 +1,9 @@
-package server
+package v3http
 
 import (
 	"github.com/raftkv/raftkv/client/wire"
 	"github.com/raftkv/raftkv/kv"
+	"github.com/raftkv/raftkv/server/api"
 )
 
 // Conversions between the wire types (etcd's JSON gateway messages) and the
@@ -10,8 +11,8 @@ import (
 // and use etcd's enum numbers, so each conversion is a plain copy; byte
 // slices are shared, never copied (the store never modifies them).
 
-func toWireHeader(h Header, rev int64) *wire.ResponseHeader {
-	return &wire.ResponseHeader{ClusterID: h.ClusterID, MemberID: h.MemberID, Revision: rev, RaftTerm: h.RaftTerm}
+func toWireHeader(h api.Header) *wire.ResponseHeader {
+	return &wire.ResponseHeader{ClusterID: h.ClusterID, MemberID: h.MemberID, Revision: h.Revision, RaftTerm: h.RaftTerm}
 }
 
 func toKVRange(r *wire.RangeRequest) *kv.RangeRequest {
@@ -137,11 +138,11 @@ func toWireEvents(evs []kv.Event) []wire.Event {
 	return out
 }
 
-func toWireMember(m MemberInfo) wire.Member {
+func toWireMember(m api.Member) wire.Member {
 	return wire.Member{ID: m.ID, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs, IsLearner: m.IsLearner}
 }
 
-func toWireMembers(ms []MemberInfo) []wire.Member {
+func toWireMembers(ms []api.Member) []wire.Member {
 	out := make([]wire.Member, len(ms))
 	for i, m := range ms {
 		out[i] = toWireMember(m)

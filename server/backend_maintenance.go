@@ -1,0 +1,218 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/raftkv/raftkv/client/wire"
+	"github.com/raftkv/raftkv/server/api"
+)
+
+// The Maintenance service, and /version and /health.
+
+// The versions a member reports. raftkv implements etcd's v3.7 API, and
+// clients decide what they may ask by the etcd version they are told
+// (clientv3 refuses clusters older than 3.x, Kubernetes checks for watch
+// progress requests): that is what Status and /version report. raftkv's
+// own version is Version (run.go), reported by `raftkv --version`.
+const (
+	EtcdVersion        = "3.7.3"
+	EtcdClusterVersion = "3.7.0"
+	StorageVersion     = "3.7.0"
+)
+
+func (s *Server) Status(ctx context.Context) (*api.Status, error) {
+	v := s.view.Load()
+	size := s.dbSize()
+	return &api.Status{
+		Header:           s.header(s.member.Store().Rev()),
+		Version:          EtcdVersion,
+		DBSize:           size,
+		DBSizeInUse:      size,
+		DBSizeQuota:      quotaBytes(s.cfg),
+		Leader:           v.Lead,
+		RaftIndex:        v.LastIndex,
+		RaftTerm:         v.Term,
+		RaftAppliedIndex: v.Applied,
+		IsLearner:        v.IsLearner,
+		Errors:           alarmStrings(v.Alarms),
+		StorageVersion:   StorageVersion,
+	}, nil
+}
+
+// dbSize is the size of the state as a snapshot would write it: raftkv
+// keeps its state in memory, and this is what it would take on disk.
+// Measuring it means encoding the whole store, so a measure is reused while
+// the store has not changed, or for sizeMaxAge under writes: endpoint
+// status (and member list, which asks it who leads) must not cost a pass
+// over a large store each time.
+func (s *Server) dbSize() int64 {
+	store := s.member.Store()
+	// A compaction shrinks the store without a new revision.
+	rev, now := [2]int64{store.Rev(), store.CompactRevision()}, time.Now()
+	s.size.mu.Lock()
+	defer s.size.mu.Unlock()
+	c := &s.size
+	if c.measured.IsZero() || (rev != c.rev && now.Sub(c.measured) >= sizeMaxAge) {
+		var n countingWriter
+		_ = store.Snapshot(&n)
+		c.bytes, c.rev, c.measured = int64(n), rev, now
+	}
+	return c.bytes
+}
+
+// sizeMaxAge bounds how stale a reported size may be while writes go on.
+const sizeMaxAge = 5 * time.Second
+
+type sizeCache struct {
+	mu       sync.Mutex
+	bytes    int64
+	rev      [2]int64 // revision and compaction revision measured at
+	measured time.Time
+}
+
+type countingWriter int64
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
+}
+
+// alarmStrings are etcd's words for alarms in a status response.
+func alarmStrings(as []wire.AlarmMember) []string {
+	var out []string
+	for _, a := range as {
+		out = append(out, fmt.Sprintf("memberID:%d alarm:%s ", a.MemberID, a.Alarm))
+	}
+	return out
+}
+
+func (s *Server) Alarm(ctx context.Context, req api.AlarmRequest) ([]api.AlarmMember, Header, error) {
+	switch req.Action {
+	case api.AlarmGet:
+		return toAPIAlarms(s.view.Load().Alarms), s.header(s.member.Store().Rev()), nil
+	case api.AlarmActivate, api.AlarmDeactivate:
+	default:
+		return nil, Header{}, wire.Errorf(wire.InvalidArgument, "etcdserver: unknown alarm action %d", req.Action)
+	}
+	r, err := s.call(ctx, func(m *Member, deadline time.Time, done func(Result)) {
+		m.Alarm(wire.AlarmAction(req.Action), req.MemberID, wire.AlarmType(req.Alarm), deadline, done)
+	})
+	if err != nil {
+		return nil, Header{}, err
+	}
+	return toAPIAlarms(r.Alarms), resultHeader(r, 0), nil
+}
+
+func toAPIAlarms(as []wire.AlarmMember) []api.AlarmMember {
+	var out []api.AlarmMember
+	for _, a := range as {
+		out = append(out, api.AlarmMember{MemberID: a.MemberID, Alarm: api.AlarmType(a.Alarm)})
+	}
+	return out
+}
+
+func (s *Server) Hash(ctx context.Context) (uint32, Header, error) {
+	h := s.member.Store().Hash()
+	return h.Hash, s.header(h.Revision), nil
+}
+
+func (s *Server) HashKV(ctx context.Context, rev int64) (*api.HashKV, Header, error) {
+	h := s.member.Store().Hash()
+	return &api.HashKV{Hash: h.Hash, CompactRevision: h.CompactRevision, HashRevision: h.Revision}, s.header(h.Revision), nil
+}
+
+// Defragment has nothing to do: the state lives in memory.
+func (s *Server) Defragment(ctx context.Context) (Header, error) {
+	return s.header(s.member.Store().Rev()), nil
+}
+
+// MoveLeader hands leadership to another voting member and answers once it
+// leads. Only the leader takes it, as in etcd (etcdctl move-leader finds
+// the leader among its endpoints).
+func (s *Server) MoveLeader(ctx context.Context, target uint64) (Header, error) {
+	ch := make(chan error, 1)
+	deadline := time.Now().Add(s.requestTimeout())
+	if err := s.do(ctx, func(m *Member) { m.MoveLeader(target, deadline, func(err error) { ch <- err }) }); err != nil {
+		return Header{}, contextError(err)
+	}
+	select {
+	case err := <-ch:
+		if err != nil {
+			return Header{}, toError(err)
+		}
+		return s.header(s.member.Store().Rev()), nil
+	case <-ctx.Done():
+		return Header{}, contextError(ctx.Err())
+	}
+}
+
+// Snapshot streams the member's state: a raftkv snapshot payload
+// (membership + key-value store), in chunks of snapshotChunkSize.
+func (s *Server) Snapshot(ctx context.Context) (api.SnapshotStream, error) {
+	pr, pw := io.Pipe()
+	go func() {
+		c := s.view.Load()
+		cl := newCluster(c.ClusterID)
+		for _, m := range c.Members {
+			info := m
+			cl.Members[m.ID] = &info
+		}
+		pw.CloseWithError(writeSnapshotPayload(pw, cl, s.member.Store().Snapshot))
+	}()
+	return &snapshotStream{s: s, r: pr, buf: make([]byte, snapshotChunkSize)}, nil
+}
+
+const snapshotChunkSize = 1 << 20
+
+type snapshotStream struct {
+	s   *Server
+	r   *io.PipeReader
+	buf []byte
+}
+
+func (st *snapshotStream) Next() ([]byte, int64, error) {
+	n, err := io.ReadFull(st.r, st.buf)
+	if n > 0 {
+		return st.buf[:n], 0, nil
+	}
+	if err == io.ErrUnexpectedEOF {
+		err = io.EOF
+	}
+	if err != nil && err != io.EOF {
+		err = wire.Errorf(wire.Internal, "snapshot: %v", err)
+	}
+	return nil, 0, err
+}
+
+func (st *snapshotStream) Header() Header  { return st.s.header(st.s.member.Store().Rev()) }
+func (st *snapshotStream) Version() string { return StorageVersion }
+func (st *snapshotStream) Close()          { st.r.Close() }
+
+func (s *Server) Version() api.Version {
+	return api.Version{Server: EtcdVersion, Cluster: EtcdClusterVersion, Storage: StorageVersion}
+}
+
+// Health answers etcd's /health: healthy when there is a leader, no alarm,
+// and a linearizable read goes through (serializable skips the read).
+func (s *Server) Health(ctx context.Context, serializable bool) api.Health {
+	v := s.view.Load()
+	switch {
+	case v.Removed:
+		return api.Health{Reason: "MEMBER REMOVED"}
+	case len(v.Alarms) > 0:
+		return api.Health{Reason: "ALARM " + v.Alarms[0].Alarm.String()}
+	case v.Lead == 0:
+		return api.Health{Reason: "RAFT NO LEADER"}
+	case !serializable:
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if err := s.barrier(ctx, true); err != nil {
+			return api.Health{Reason: "QGET ERROR:" + toError(err).Message}
+		}
+	}
+	return api.Health{Healthy: true}
+}
