@@ -3,8 +3,8 @@ package v3http
 import (
 	"github.com/raftkv/raftkv/client/wire"
 	"github.com/raftkv/raftkv/server/pbconv"
-	"google.golang.org/protobuf/proto"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"google.golang.org/protobuf/proto"
 )
 
 // etcd bounds a request twice. Its gRPC server refuses any message larger
