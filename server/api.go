@@ -29,13 +29,15 @@ func (m *Member) Write(req *kv.Request, deadline time.Time, done func(Result)) {
 		// The proposer picks the ID so that every member applies the same one.
 		g.ID = int64(m.ids.Next() & (1<<63 - 1))
 	}
+	// etcd's limit is on its own log entry for the request; measured the
+	// same way, the limit means the same thing here (kv.Request.EtcdSize).
+	if req.EtcdSize(m.ids.Peek(), "", 0) > m.cfg.MaxRequestBytes {
+		done(Result{Err: ErrRequestTooLarge, Header: m.Header()})
+		return
+	}
 	payload, err := req.Marshal()
 	if err != nil {
 		done(Result{Err: err, Header: m.Header()})
-		return
-	}
-	if len(payload) > m.cfg.MaxRequestBytes {
-		done(Result{Err: ErrRequestTooLarge, Header: m.Header()})
 		return
 	}
 	m.propose(kindKV, payload, deadline, done)

@@ -61,6 +61,9 @@ func newRequestIDs(memberID uint64, startMillis int64) *requestIDs {
 	return &requestIDs{prefix: prefix, next: ts}
 }
 
+// Peek returns the ID that Next will return, without taking it.
+func (g *requestIDs) Peek() uint64 { return g.prefix | ((g.next + 1) & (1<<48 - 1)) }
+
 func (g *requestIDs) Next() uint64 {
 	g.next++
 	return g.prefix | (g.next & (1<<48 - 1))

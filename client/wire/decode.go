@@ -158,11 +158,14 @@ func (d *decoder) peek() byte {
 	return d.data[d.pos]
 }
 
+// enter counts one more level of nesting at the '{' or '[' under d.pos.
+// etcd's gateway reads a body with encoding/json before protojson sees it,
+// so a value nested too deeply fails there first, in its words.
 func (d *decoder) enter() bool {
 	d.depth++
 	if d.depth > maxDepth {
 		if d.err == nil {
-			d.err = &Error{Code: InvalidArgument, Message: "proto: exceeded max recursion depth"}
+			d.err = &Error{Code: InvalidArgument, Message: fmt.Sprintf("invalid character '%c' exceeded max depth", d.data[d.pos])}
 		}
 		return false
 	}

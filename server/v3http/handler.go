@@ -69,15 +69,15 @@ func New(backend api.Backend, cfg Config) *Handler {
 	return h
 }
 
-// Register adds the gateway's paths to mux, each answering with etcd's
-// CORS headers.
+// Register adds the gateway's paths to mux. etcd answers them with CORS
+// headers (WithCORS): the caller wraps them.
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.Handle("/v3/", WithCORS(http.HandlerFunc(h.serveV3)))
-	mux.Handle("/v3beta/", WithCORS(http.HandlerFunc(h.serveV3)))
-	mux.Handle("/version", WithCORS(getOnly(h.serveVersion)))
-	mux.Handle("/health", WithCORS(getOnly(h.serveHealth)))
-	mux.Handle("/livez", WithCORS(getOnly(h.serveLivez)))
-	mux.Handle("/readyz", WithCORS(getOnly(h.serveReadyz)))
+	mux.HandleFunc("/v3/", h.serveV3)
+	mux.HandleFunc("/v3beta/", h.serveV3)
+	mux.Handle("/version", getOnly(h.serveVersion))
+	mux.Handle("/health", getOnly(h.serveHealth))
+	mux.Handle("/livez", getOnly(h.serveLivez))
+	mux.Handle("/readyz", getOnly(h.serveReadyz))
 }
 
 func (h *Handler) serveV3(w http.ResponseWriter, r *http.Request) {
@@ -112,8 +112,8 @@ func (h *Handler) serveV3(w http.ResponseWriter, r *http.Request) {
 	writeMessage(w, resp)
 }
 
-// WithCORS adds the headers etcd's gateway puts on every response, and
-// answers a CORS preflight with them alone.
+// WithCORS adds the headers etcd puts on every response of its client URLs
+// (unknown paths included), and answers a CORS preflight with them alone.
 func WithCORS(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
@@ -127,12 +127,12 @@ func WithCORS(h http.Handler) http.Handler {
 	})
 }
 
-// getOnly answers anything but GET (and HEAD) as etcd's plain HTTP
-// endpoints do: 405 with the mux's text.
+// getOnly answers anything but GET as etcd's plain HTTP endpoints do: 405
+// with the mux's text.
 func getOnly(f http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", "GET")
 			http.Error(w, "Method Not Allowed", http.StatusMethodNotAllowed)
 			return
 		}

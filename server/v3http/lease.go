@@ -63,7 +63,10 @@ func (h *Handler) rpcLeaseLeases(ctx context.Context, body []byte) (wire.Message
 }
 
 // serveKeepAlive answers each keep-alive request in the body with one
-// {"result":...} line, as etcd's gateway does, and ends with the body.
+// {"result":...} line, as etcd's gateway does, and ends with the body. As
+// there, a line that is not a keep-alive request ends the stream quietly
+// (etcd's gateway stops reading and closes its side), and a line larger
+// than the gRPC limit ends it with gRPC's error.
 func (h *Handler) serveKeepAlive(w http.ResponseWriter, r *http.Request) {
 	dec := wire.NewStreamDecoder(r.Body)
 	dec.SetMaxValueBytes(h.limits.maxJSONBytes)
@@ -82,8 +85,17 @@ func (h *Handler) serveKeepAlive(w http.ResponseWriter, r *http.Request) {
 		if err == io.EOF {
 			return
 		}
-		if err != nil {
+		var tooLarge *wire.ValueTooLargeError
+		if err == nil {
+			if lerr := h.limits.check(&req, dec.LastValueBytes()); lerr != nil {
+				err = lerr
+			}
+		}
+		switch {
+		case errors.As(err, &tooLarge) || isResourceExhausted(err):
 			fail(h.streamLineError(err))
+			return
+		case err != nil:
 			return
 		}
 		resp, hdr, err := h.backend.LeaseKeepAlive(r.Context(), req.ID)

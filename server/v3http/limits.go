@@ -60,7 +60,8 @@ func (l limits) check(req wire.Message, jsonLen int) *wire.Error {
 	return nil
 }
 
-// protoSize is the size of req as etcd's gRPC server would receive it.
+// protoSize is the size of req as etcd's gRPC server would receive it (for
+// the rarely large requests, a bound on it).
 func protoSize(req wire.Message, jsonLen int) int {
 	var m proto.Message
 	switch r := req.(type) {
@@ -74,8 +75,12 @@ func protoSize(req wire.Message, jsonLen int) int {
 		m = pbconv.FromTxnRequest(toKVTxn(r))
 	case *wire.WatchRequest:
 		m = watchRequestPB(r)
+	case *wire.LeaseKeepAliveRequest:
+		m = &pb.LeaseKeepAliveRequest{ID: r.ID}
 	default:
-		return int(unreadSize(int64(jsonLen)))
+		// The request re-encoded, without the unknown fields and the
+		// white space the body may have had: protobuf is no larger.
+		return len(req.AppendJSON(nil))
 	}
 	return proto.Size(m)
 }
