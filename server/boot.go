@@ -44,7 +44,6 @@ func NewMember(cfg Config, env Env) (*Member, error) {
 		store:   kv.New(kv.Config{MaxTxnOps: cfg.MaxTxnOps, MinLeaseTTL: minLeaseTTL(cfg)}),
 		waiting: map[uint64]*proposal{},
 	}
-	m.reads.init()
 	m.leases.init()
 	m.compactor.init(cfg)
 	m.quota = quotaBytes(cfg)

@@ -77,7 +77,7 @@ type Member struct {
 
 	// waiting maps request IDs to the requests waiting for their entry.
 	waiting map[uint64]*proposal
-	reads   readState
+	reads   readBarriers
 	leases  leaseState
 
 	lead    uint64

@@ -45,22 +45,27 @@ type readBatch struct {
 	waiters []*readWaiter
 }
 
-type readState struct {
+// readBarriers are the reads waiting for their barrier: queued for the
+// next ReadIndex request, in flight, or answered and waiting for the apply
+// index to reach theirs.
+type readBarriers struct {
 	queued   []*readWaiter // waiting for the next ReadIndex request
 	inflight *readBatch    // sent, not answered
 	ready    []*readBatch  // answered, waiting for the apply index to reach theirs
-	seq      uint64
 }
 
-func (r *readState) init() {}
-
 // start sends a ReadIndex request for the queued reads if none is out.
-func (r *readState) start(m *Member) {
+//
+// The request's context is what matches the leader's answer to it, so it
+// must never repeat — not even across restarts: an answer to a request of
+// this member's previous life can still be on its way, and its index
+// predates writes that a read started now must see. Request IDs are unique
+// across restarts (ids.go), so the context is one.
+func (r *readBarriers) start(m *Member) {
 	if r.inflight != nil || len(r.queued) == 0 {
 		return
 	}
-	r.seq++
-	ctx := binary.BigEndian.AppendUint64(nil, r.seq)
+	ctx := binary.BigEndian.AppendUint64(nil, m.ids.Next())
 	if err := m.node.ReadIndex(ctx); err != nil {
 		return // no leader yet: try again on the next tick or leader change
 	}
@@ -69,7 +74,7 @@ func (r *readState) start(m *Member) {
 }
 
 // answered takes raft's ReadStates.
-func (r *readState) answered(m *Member, states []raft.ReadState) {
+func (r *readBarriers) answered(m *Member, states []raft.ReadState) {
 	for _, rs := range states {
 		b := r.inflight
 		if b == nil || string(rs.RequestCtx) != string(b.ctx) {
@@ -88,7 +93,7 @@ func (r *readState) answered(m *Member, states []raft.ReadState) {
 }
 
 // serve releases the reads whose index has been applied.
-func (r *readState) serve(m *Member) {
+func (r *readBarriers) serve(m *Member) {
 	kept := r.ready[:0]
 	for _, b := range r.ready {
 		if b.index > m.applied {
@@ -104,7 +109,7 @@ func (r *readState) serve(m *Member) {
 
 // retryLost re-asks for a read index when an answer is overdue: the request
 // or its answer may have been lost on the way to or from the leader.
-func (r *readState) retryLost(m *Member, now time.Time) {
+func (r *readBarriers) retryLost(m *Member, now time.Time) {
 	if b := r.inflight; b != nil && now.Sub(b.sentAt) > 3*m.cfg.HeartbeatInterval {
 		r.inflight = nil
 		r.queued = append(b.waiters, r.queued...)
@@ -113,7 +118,7 @@ func (r *readState) retryLost(m *Member, now time.Time) {
 }
 
 // expire fails reads whose deadline has passed.
-func (r *readState) expire(m *Member, now time.Time) {
+func (r *readBarriers) expire(m *Member, now time.Time) {
 	expired := func(w *readWaiter) bool {
 		if now.Before(w.deadline) {
 			return false
@@ -134,7 +139,7 @@ func (r *readState) expire(m *Member, now time.Time) {
 	}
 }
 
-func (r *readState) failAll(err error) {
+func (r *readBarriers) failAll(err error) {
 	all := r.queued
 	if r.inflight != nil {
 		all = append(all, r.inflight.waiters...)
@@ -142,7 +147,7 @@ func (r *readState) failAll(err error) {
 	for _, b := range r.ready {
 		all = append(all, b.waiters...)
 	}
-	*r = readState{seq: r.seq}
+	*r = readBarriers{}
 	for _, w := range all {
 		w.done(err)
 	}
