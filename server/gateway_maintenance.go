@@ -3,8 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"sync"
 	"time"
 
@@ -149,39 +147,5 @@ func (s *Server) rpcMoveLeader(ctx context.Context, body []byte) (wire.Message, 
 		return &wire.MoveLeaderResponse{Header: s.header(s.member.Store().Rev())}, nil
 	case <-ctx.Done():
 		return nil, contextError(ctx.Err())
-	}
-}
-
-// serveSnapshot streams the member's state as etcd's gateway does: a series
-// of {"result":{"blob":...,"remaining_bytes":...}} chunks. The blob is a
-// raftkv snapshot payload (membership + key-value store).
-func (s *Server) serveSnapshot(w http.ResponseWriter, r *http.Request) {
-	pr, pw := io.Pipe()
-	go func() {
-		c := s.view.Load()
-		cl := newCluster(c.ClusterID)
-		for _, m := range c.Members {
-			info := m
-			cl.Members[m.ID] = &info
-		}
-		pw.CloseWithError(writeSnapshotPayload(pw, cl, s.member.Store().Snapshot))
-	}()
-	defer pr.Close()
-	w.Header()["Content-Type"] = []string{"application/json"}
-	rc := http.NewResponseController(w)
-	buf := make([]byte, 1<<20)
-	for {
-		n, err := io.ReadFull(pr, buf)
-		if n > 0 {
-			w.Write(wire.AppendStreamResult(nil, &wire.SnapshotResponse{Header: s.header(s.member.Store().Rev()), Blob: buf[:n], Version: Version}))
-			rc.Flush()
-		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return
-		}
-		if err != nil {
-			w.Write(wire.AppendStreamError(nil, wire.Errorf(wire.Internal, "snapshot: %v", err)))
-			return
-		}
 	}
 }
