@@ -399,38 +399,6 @@ func TestWatchCancelClosesTheChannel(t *testing.T) {
 	}
 }
 
-func TestSnapshotReader(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var b []byte
-		b = wire.AppendStreamResult(b, &wire.SnapshotResponse{Header: &wire.ResponseHeader{Revision: 3}, RemainingBytes: 11, Blob: []byte("hello ")})
-		b = wire.AppendStreamResult(b, &wire.SnapshotResponse{RemainingBytes: 5, Blob: []byte("world")})
-		b = wire.AppendStreamResult(b, &wire.SnapshotResponse{Blob: []byte("!")})
-		w.Write(b)
-	}))
-	defer srv.Close()
-	c := newClient(t, srv.URL)
-	rc, err := c.Snapshot(testCtx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	var sb strings.Builder
-	buf := make([]byte, 3)
-	for {
-		n, err := rc.Read(buf)
-		sb.Write(buf[:n])
-		if err != nil {
-			if err.Error() != "EOF" {
-				t.Fatal(err)
-			}
-			break
-		}
-	}
-	if sb.String() != "hello world!" {
-		t.Fatalf("snapshot = %q", sb.String())
-	}
-}
-
 func TestStatusHealthVersion(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {

@@ -1,9 +1,12 @@
 package client
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 
@@ -130,9 +133,14 @@ func (c *Client) get(ctx context.Context, endpoint, path string, resp wire.Messa
 	return nil
 }
 
-// Snapshot streams a copy of a member's database. Read it to the end, then
-// Close it; an error from the server in the middle of the stream comes out
-// of Read. The stream comes from the first endpoint that accepts it.
+// Snapshot streams a backup of one member's state, as etcd's clientv3
+// does: the bytes of the payload, then the 32-byte SHA-256 of them, so that
+// what you write to a file is the whole backup (raftkvutl snapshot status
+// and restore check the digest). Read it to the end, then Close it. Unlike
+// etcd's, the reader checks the copy as it arrives: a stream that ends
+// before the size announced in its chunks, or whose digest does not match
+// the data, is an error from Read, never an io.EOF. The stream comes from
+// the first endpoint that accepts it.
 func (c *Client) Snapshot(ctx context.Context) (io.ReadCloser, error) {
 	body := (&wire.SnapshotRequest{}).AppendJSON(nil)
 	var res *http.Response
@@ -144,17 +152,25 @@ func (c *Client) Snapshot(ctx context.Context) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &snapshotReader{body: res.Body, dec: wire.NewStreamDecoder(res.Body)}, nil
+	return &snapshotReader{body: res.Body, dec: wire.NewStreamDecoder(res.Body), sum: sha256.New()}, nil
 }
 
-// snapshotReader turns the stream of {"result":{"blob":...}} chunks back
-// into the bytes of the file.
+// snapshotReader turns the stream of {"result":{"blob":...}} messages back
+// into the backup. The messages carrying data say how many bytes remain
+// after theirs; the one after the last of them (remaining 0) carries the
+// SHA-256 of all the data; then the stream ends.
 type snapshotReader struct {
-	body  io.ReadCloser
-	dec   *wire.StreamDecoder
-	chunk []byte
-	done  bool
-	err   error
+	body     io.ReadCloser
+	dec      *wire.StreamDecoder
+	chunk    []byte    // received, not yet read
+	sum      hash.Hash // of the data received
+	received uint64
+	started  bool // a data message has come
+	// remaining is the data still to come, as the last message said.
+	remaining uint64
+	dataDone  bool // the last data message has come: the digest is next
+	verified  bool // the digest has come and matched
+	err       error
 }
 
 func (r *snapshotReader) Read(p []byte) (int, error) {
@@ -162,26 +178,49 @@ func (r *snapshotReader) Read(p []byte) (int, error) {
 		if r.err != nil {
 			return 0, r.err
 		}
-		if r.done {
-			return 0, io.EOF
-		}
-		var m wire.SnapshotResponse
-		err := r.dec.DecodeResult(&m)
-		switch {
-		case errors.Is(err, io.EOF):
-			// The stream must end right after the chunk that said
-			// nothing remains; an earlier end is a truncated copy.
-			r.err = io.ErrUnexpectedEOF
-		case err != nil:
-			r.err = err
-		default:
-			r.chunk = m.Blob
-			r.done = m.RemainingBytes == 0
-		}
+		r.err = r.next()
 	}
 	n := copy(p, r.chunk)
 	r.chunk = r.chunk[n:]
 	return n, nil
+}
+
+// next receives the next message into r.chunk, or says why there is none:
+// io.EOF only after a digest that matched.
+func (r *snapshotReader) next() error {
+	var m wire.SnapshotResponse
+	err := r.dec.DecodeResult(&m)
+	switch {
+	case r.verified && errors.Is(err, io.EOF):
+		return io.EOF
+	case r.verified && err == nil:
+		return errors.New("raftkv client: snapshot stream goes on after its sha256 digest")
+	case errors.Is(err, io.EOF) && r.dataDone:
+		return fmt.Errorf("raftkv client: snapshot stream ended early: %d bytes came, but not their sha256 digest: %w", r.received, io.ErrUnexpectedEOF)
+	case errors.Is(err, io.EOF) && !r.started:
+		return fmt.Errorf("raftkv client: snapshot stream ended early: no data came: %w", io.ErrUnexpectedEOF)
+	case errors.Is(err, io.EOF):
+		return fmt.Errorf("raftkv client: snapshot stream ended early: %d bytes came, %d more were announced: %w", r.received, r.remaining, io.ErrUnexpectedEOF)
+	case err != nil:
+		return fmt.Errorf("raftkv client: snapshot stream broken after %d bytes: %w", r.received, err)
+	case r.dataDone:
+		if got := r.sum.Sum(nil); !bytes.Equal(got, m.Blob) {
+			return fmt.Errorf("raftkv client: snapshot sha256 mismatch: the %d bytes received hash to %x, the member sent %x", r.received, got, m.Blob)
+		}
+		r.verified = true
+	default:
+		n := uint64(len(m.Blob))
+		if r.started && (n > r.remaining || r.remaining-n != m.RemainingBytes) {
+			return fmt.Errorf("raftkv client: snapshot stream inconsistent: %d bytes were to come, a message brought %d and says %d remain", r.remaining, n, m.RemainingBytes)
+		}
+		r.sum.Write(m.Blob)
+		r.started = true
+		r.received += n
+		r.remaining = m.RemainingBytes
+		r.dataDone = m.RemainingBytes == 0
+	}
+	r.chunk = m.Blob
+	return nil
 }
 
 func (r *snapshotReader) Close() error { return r.body.Close() }

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"io"
 	"sync"
 	"time"
 
@@ -149,48 +148,6 @@ func (s *Server) MoveLeader(ctx context.Context, target uint64) (Header, error) 
 		return Header{}, contextError(ctx.Err())
 	}
 }
-
-// Snapshot streams the member's state: a raftkv snapshot payload
-// (membership + key-value store), in chunks of snapshotChunkSize.
-func (s *Server) Snapshot(ctx context.Context) (api.SnapshotStream, error) {
-	pr, pw := io.Pipe()
-	go func() {
-		c := s.view.Load()
-		cl := newCluster(c.ClusterID)
-		for _, m := range c.Members {
-			info := m
-			cl.Members[m.ID] = &info
-		}
-		pw.CloseWithError(writeSnapshotPayload(pw, cl, s.member.Store().Snapshot))
-	}()
-	return &snapshotStream{s: s, r: pr, buf: make([]byte, snapshotChunkSize)}, nil
-}
-
-const snapshotChunkSize = 1 << 20
-
-type snapshotStream struct {
-	s   *Server
-	r   *io.PipeReader
-	buf []byte
-}
-
-func (st *snapshotStream) Next() ([]byte, int64, error) {
-	n, err := io.ReadFull(st.r, st.buf)
-	if n > 0 {
-		return st.buf[:n], 0, nil
-	}
-	if err == io.ErrUnexpectedEOF {
-		err = io.EOF
-	}
-	if err != nil && err != io.EOF {
-		err = wire.Errorf(wire.Internal, "snapshot: %v", err)
-	}
-	return nil, 0, err
-}
-
-func (st *snapshotStream) Header() Header  { return st.s.header(st.s.member.Store().Rev()) }
-func (st *snapshotStream) Version() string { return StorageVersion }
-func (st *snapshotStream) Close()          { st.r.Close() }
 
 func (s *Server) Version() api.Version {
 	return api.Version{Server: EtcdVersion, Cluster: EtcdClusterVersion, Storage: StorageVersion}

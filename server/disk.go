@@ -50,13 +50,17 @@ func writeSnapshotPayload(w io.Writer, c *cluster, state func(io.Writer) error) 
 // cannot make a member allocate gigabytes.
 const maxMembershipBytes = 16 << 20
 
+// errNotSnapshot is the error for input that does not even begin like a
+// snapshot payload: not a damaged backup, but some other file.
+var errNotSnapshot = errors.New("server: not a raftkv snapshot (bad magic)")
+
 // readSnapshotPayload restores store from a payload and returns the
 // membership it holds. On error the store is unchanged.
 func readSnapshotPayload(r io.Reader, store *kv.Store) (*cluster, error) {
 	br := bufio.NewReader(r)
 	magic := make([]byte, len(snapshotMagic))
 	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != snapshotMagic {
-		return nil, errors.New("server: not a raftkv snapshot (bad magic)")
+		return nil, errNotSnapshot
 	}
 	n, err := binary.ReadUvarint(br)
 	if err != nil || n > maxMembershipBytes {

@@ -120,13 +120,14 @@ func TestMemberList_LinearizableReadsTheMembershipAtItsBarrier(t *testing.T) {
 		out <- listed{ids, err}
 	}()
 	(<-s.calls)(f) // the member loop takes the request
+	// Drive the cluster (in virtual time) until the list comes back.
 	for range 50 {
 		select {
 		case got := <-out:
 			require.NoError(t, got.err)
 			require.Contains(t, got.members, fmt.Sprintf("%x", added.Member.ID), "the list missed a member added before it was asked")
 			return
-		default:
+		case <-time.After(20 * time.Millisecond):
 			c.tick(1)
 		}
 	}

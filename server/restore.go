@@ -15,7 +15,8 @@ import (
 
 // Restoring a backup (raftkvutl snapshot restore, etcdutl's command): the
 // backup holds a key-value store and the membership of the cluster it was
-// taken from. A restore keeps the store and throws the membership away: it
+// taken from, and the SHA-256 of both (backup.go), checked before anything
+// is written. A restore keeps the store and throws the membership away: it
 // starts a *new* cluster, described by the flags, whose every member begins
 // with the backup's data. Each member is restored from the same backup with
 // the same --initial-cluster and token, so they all start from the same
@@ -42,13 +43,15 @@ type SnapshotStatus struct {
 	Hash      uint32 // the store's digest, as endpoint hashkv's
 	Revision  int64
 	TotalKeys int64
+	TotalSize int64  // the payload's bytes: the file without its digest, as etcd counts
 	ClusterID uint64 // the cluster the backup was taken from
 }
 
-// ReadSnapshotStatus reads a backup whole, checking it as a restore would.
+// ReadSnapshotStatus reads a backup whole, checking it as a restore would:
+// the SHA-256 at its end, and everything the store's decoder checks.
 func ReadSnapshotStatus(backup io.Reader) (SnapshotStatus, error) {
 	store := kv.New(kv.Config{})
-	c, err := readSnapshotPayload(backup, store)
+	c, size, err := readBackup(backup, store)
 	if err != nil {
 		return SnapshotStatus{}, err
 	}
@@ -57,13 +60,22 @@ func ReadSnapshotStatus(backup io.Reader) (SnapshotStatus, error) {
 		return SnapshotStatus{}, err
 	}
 	h := store.Hash()
-	return SnapshotStatus{Hash: h.Hash, Revision: h.Revision, TotalKeys: keys, ClusterID: c.ID}, nil
+	return SnapshotStatus{Hash: h.Hash, Revision: h.Revision, TotalKeys: keys, TotalSize: size, ClusterID: c.ID}, nil
+}
+
+// RestoreOptions are a restore's choices beyond the new member's flags.
+type RestoreOptions struct {
+	// SkipHashCheck restores a backup without checking the SHA-256 at its
+	// end, or one that has none (etcdutl's --skip-hash-check). The store's
+	// own CRC is still checked.
+	SkipHashCheck bool
 }
 
 // RestoreSnapshot writes cfg.DataDir for member cfg.Name of the new cluster
 // that cfg's initial-cluster flags describe, holding backup's store. The
 // data directory must not exist yet or be empty: a restore never overwrites.
-func RestoreSnapshot(fsys vfs.FS, backup io.Reader, cfg Config) (RestoreResult, error) {
+// The backup is read and checked whole before anything is written.
+func RestoreSnapshot(fsys vfs.FS, backup io.ReadSeeker, cfg Config, opts RestoreOptions) (RestoreResult, error) {
 	var res RestoreResult
 	cfg.InitialClusterState = "new"
 	if err := cfg.Validate(); err != nil {
@@ -75,7 +87,13 @@ func RestoreSnapshot(fsys vfs.FS, backup io.Reader, cfg Config) (RestoreResult, 
 		return res, fmt.Errorf("data-dir %q not empty or could not be read: %w", cfg.DataDir, err)
 	}
 	store := kv.New(kv.Config{MaxTxnOps: cfg.MaxTxnOps, MinLeaseTTL: minLeaseTTL(cfg)})
-	old, err := readSnapshotPayload(backup, store)
+	var old *cluster
+	var err error
+	if opts.SkipHashCheck {
+		old, err = readUncheckedBackup(backup, store)
+	} else {
+		old, _, err = readBackup(backup, store)
+	}
 	if err != nil {
 		return res, fmt.Errorf("cannot read the backup: %w", err)
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -11,14 +12,17 @@ import (
 	"github.com/raftkv/raftkv/kv"
 )
 
-// backupOf is what raftkvctl snapshot save receives from m (serveSnapshot).
+// backupOf is the file raftkvctl snapshot save writes from m's stream
+// (serveSnapshot): the payload, then its SHA-256.
 func backupOf(t *testing.T, m *Member) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	if err := writeSnapshotPayload(&b, m.cluster.clone(), m.store.Snapshot); err != nil {
+	src := &backupSource{members: m.cluster.clone(), store: m.store.Freeze()}
+	if err := src.encode(&b); err != nil {
 		t.Fatal(err)
 	}
-	return b.Bytes()
+	sum := sha256.Sum256(b.Bytes())
+	return append(b.Bytes(), sum[:]...)
 }
 
 // A backup restored on every member of a new cluster: the new cluster has
@@ -39,7 +43,7 @@ func TestRestoreSnapshot_StartsANewClusterWithTheBackupsData(t *testing.T) {
 	for i, name := range dst.names {
 		dst.crash(name)
 		dst.disks[name] = vfs.NewSimDisk(rand.New(rand.NewPCG(99, uint64(i))))
-		res, err := RestoreSnapshot(dst.disks[name], bytes.NewReader(backup), dst.cfgs[name])
+		res, err := RestoreSnapshot(dst.disks[name], bytes.NewReader(backup), dst.cfgs[name], RestoreOptions{})
 		if err != nil {
 			t.Fatalf("restore %s: %v", name, err)
 		}
@@ -90,21 +94,52 @@ func TestRestoreSnapshot_RefusesBadInput(t *testing.T) {
 	backup := backupOf(t, src.leader())
 	cfg := src.cfgs["m1"]
 
-	if _, err := RestoreSnapshot(src.disks["m1"], bytes.NewReader(backup), cfg); err == nil || !strings.Contains(err.Error(), "not empty") {
+	if _, err := RestoreSnapshot(src.disks["m1"], bytes.NewReader(backup), cfg, RestoreOptions{}); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Fatalf("restore over a member's data directory: %v", err)
 	}
-	for what, damaged := range map[string][]byte{
-		"a flipped bit": flipByte(backup, len(backup)-10),
-		"a cut tail":    backup[:len(backup)/2],
-		"not a backup":  []byte("hello"),
+	for _, tc := range []struct {
+		what    string
+		damaged []byte
+		want    string
+	}{
+		{"a flipped bit", flipByte(backup, len(backup)-40), "expected sha256"},
+		// The membership's JSON is covered by the digest alone.
+		{"a flipped bit in the membership", flipByte(backup, len(snapshotMagic)+5), "expected sha256"},
+		{"a cut tail", backup[:len(backup)/2], "expected sha256"},
+		{"no digest", backup[:len(backup)-sha256.Size], "expected sha256"},
+		{"not a backup", []byte("hello"), "not a raftkv snapshot"},
 	} {
 		disk := vfs.NewSimDisk(rand.New(rand.NewPCG(1, 2)))
-		if _, err := RestoreSnapshot(disk, bytes.NewReader(damaged), cfg); err == nil {
-			t.Errorf("%s: restored without an error", what)
+		if _, err := RestoreSnapshot(disk, bytes.NewReader(tc.damaged), cfg, RestoreOptions{}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: restore said %v, want %q", tc.what, err, tc.want)
 		}
 		if names, _ := disk.ReadDir(cfg.DataDir); len(names) != 0 {
-			t.Errorf("%s: the failed restore left %v behind", what, names)
+			t.Errorf("%s: the failed restore left %v behind", tc.what, names)
 		}
+		if _, err := ReadSnapshotStatus(bytes.NewReader(tc.damaged)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: status said %v, want %q", tc.what, err, tc.want)
+		}
+	}
+}
+
+// --skip-hash-check restores a backup that has no digest (or a wrong one);
+// the store's own CRC still guards the key-value part.
+func TestRestoreSnapshot_SkipHashCheck(t *testing.T) {
+	src := newMemberCluster(t, 3, nil)
+	src.put(src.leader(), "a", "1")
+	backup := backupOf(t, src.leader())
+	cfg := src.cfgs["m1"]
+	skip := RestoreOptions{SkipHashCheck: true}
+
+	for what, file := range map[string][]byte{"with its digest": backup, "without a digest": backup[:len(backup)-sha256.Size]} {
+		disk := vfs.NewSimDisk(rand.New(rand.NewPCG(1, 2)))
+		if res, err := RestoreSnapshot(disk, bytes.NewReader(file), cfg, skip); err != nil || res.Keys != 1 {
+			t.Errorf("%s: %+v, %v; want the one key restored", what, res, err)
+		}
+	}
+	disk := vfs.NewSimDisk(rand.New(rand.NewPCG(1, 2)))
+	if _, err := RestoreSnapshot(disk, bytes.NewReader(flipByte(backup, len(backup)-40)), cfg, skip); err == nil {
+		t.Error("a flipped bit in the store restored without an error")
 	}
 }
 

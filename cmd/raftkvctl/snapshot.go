@@ -11,9 +11,9 @@ func snapshotCommand() *command {
 	return &command{
 		name:  "snapshot",
 		short: "Manages raftkv node snapshots",
-		long: `Saves a copy of one member's state: the snapshot file raft writes when it
-compacts its log, streamed by the member. raftkvutl snapshot status checks a
-saved file; raftkvutl snapshot restore starts a new cluster from it.`,
+		long: `Saves a copy of one member's state (its key-value store and the membership, as
+in the snapshots raft takes), streamed by the member. raftkvutl snapshot status
+checks a saved file; raftkvutl snapshot restore starts a new cluster from it.`,
 		example: "raftkvctl --endpoints=127.0.0.1:2379 snapshot save backup.db",
 		subs:    []*command{snapshotSaveCommand()},
 	}
@@ -25,8 +25,11 @@ func snapshotSaveCommand() *command {
 		args:  "<filename>",
 		short: "Stores a raftkv node backend snapshot to a given file",
 		long: `Stores one member's snapshot in a file. It must be asked of one member, so
---endpoints must name exactly one. The file is written as <filename>.part, synced,
-then renamed: an interrupted save never leaves a truncated <filename>.
+--endpoints must name exactly one. The member streams the snapshot in chunks that
+count down the bytes still to come, then the SHA-256 of them all; the file is the
+snapshot followed by that digest. The save fails (exit 5) if the stream ends early
+or the digest does not match. The file is written as <filename>.part, synced, then
+renamed: a failed or interrupted save never leaves a truncated <filename>.
 
 Without an explicit --command-timeout, the save has no time limit.`,
 		example: "raftkvctl --endpoints=127.0.0.1:2379 snapshot save backup.db",
@@ -58,7 +61,9 @@ Without an explicit --command-timeout, the save has no time limit.`,
 }
 
 // saveSnapshot streams a snapshot into path.part, syncs it and renames it to
-// path, so that path is either the whole snapshot or not there.
+// path, so that path is either the whole snapshot or not there. The reader
+// (client.Snapshot) checks the stream is whole and its digest matches: it
+// ends in an error otherwise, and the part file is removed.
 func saveSnapshot(ctx context.Context, open func(context.Context) (io.ReadCloser, error), path string) (err error) {
 	part := path + ".part"
 	f, err := os.OpenFile(part, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)

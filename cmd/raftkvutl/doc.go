@@ -10,5 +10,6 @@
 // cluster from it (server.RestoreSnapshot): run it once per member, with the
 // same backup and the same --initial-cluster and --initial-cluster-token,
 // then start every member with those flags. status checks a backup whole
-// (its checksum too) and says what is in it.
+// (the SHA-256 at its end too) and says what is in it; restore refuses a
+// backup whose digest does not match, unless --skip-hash-check.
 package main

@@ -82,6 +82,7 @@ func restore(args []string, stdout, stderr io.Writer) int {
 	initial := fs.String("initial-cluster", def.InitialCluster, "the new cluster's members, name=peerURL,...")
 	token := fs.String("initial-cluster-token", def.InitialClusterToken, "the new cluster's token")
 	peers := fs.String("initial-advertise-peer-urls", strings.Join(def.InitialAdvertisePeerURLs, ","), "this member's peer URLs")
+	skipHashCheck := fs.Bool("skip-hash-check", false, "restore without checking the backup's SHA-256 (a backup without one)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: raftkvutl snapshot restore <backup> [flags]\n\n"+
 			"Creates --data-dir for member --name of a new cluster holding the backup's keys. Run it for\n"+
@@ -102,20 +103,20 @@ func restore(args []string, stdout, stderr io.Writer) int {
 	if cfg.DataDir == "" {
 		cfg.DataDir = cfg.Name + ".raftkv"
 	}
-	if err := restoreBackup(path, cfg, stdout); err != nil {
+	if err := restoreBackup(path, cfg, server.RestoreOptions{SkipHashCheck: *skipHashCheck}, stdout); err != nil {
 		fmt.Fprintf(stderr, "Error: %v\n", err)
 		return exitError
 	}
 	return 0
 }
 
-func restoreBackup(path string, cfg server.Config, stdout io.Writer) error {
+func restoreBackup(path string, cfg server.Config, opts server.RestoreOptions, stdout io.Writer) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	res, err := server.RestoreSnapshot(vfs.OS(), f, cfg)
+	res, err := server.RestoreSnapshot(vfs.OS(), f, cfg, opts)
 	if err != nil {
 		return err
 	}
@@ -134,7 +135,8 @@ func status(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(format, "write-out", "simple", "output format: simple, json or table")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: raftkvutl snapshot status <backup> [-w simple|json|table]\n\n"+
-			"Reads a backup whole (checking its checksum) and prints its hash, revision, number of keys and size.\n\n"+
+			"Reads a backup whole (checking its SHA-256 and the store's checksum) and prints its hash,\n"+
+			"revision, number of keys and size.\n\n"+
 			"Example:\n  raftkvutl snapshot status backup.db -w table\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
@@ -159,14 +161,10 @@ func backupStatus(path, format string, stdout io.Writer) error {
 		return err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return err
-	}
 	st, err := server.ReadSnapshotStatus(f)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	printStatus(stdout, format, st, info.Size())
+	printStatus(stdout, format, st)
 	return nil
 }

@@ -45,7 +45,7 @@ func TestCommandLineErrors(t *testing.T) {
 }
 
 func TestStatusFormats(t *testing.T) {
-	st := server.SnapshotStatus{Hash: 0xcf1550fb, Revision: 3, TotalKeys: 3}
+	st := server.SnapshotStatus{Hash: 0xcf1550fb, Revision: 3, TotalKeys: 3, TotalSize: 25000}
 	for format, want := range map[string]string{
 		"simple": "cf1550fb, 3, 3, 25 kB, " + server.Version + "\n",
 		"json":   `{"hash":3474280699,"revision":3,"totalKey":3,"totalSize":25000,"version":"` + server.Version + `"}` + "\n",
@@ -56,7 +56,7 @@ func TestStatusFormats(t *testing.T) {
 			"└──────────┴──────────┴────────────┴────────────┴─────────┘\n",
 	} {
 		var b bytes.Buffer
-		printStatus(&b, format, st, 25000)
+		printStatus(&b, format, st)
 		if b.String() != want {
 			t.Errorf("-w %s:\n%s\nwant:\n%s", format, b.String(), want)
 		}

@@ -10,11 +10,11 @@ import (
 
 // printStatus prints a backup's status in etcdutl's formats (etcdutl's
 // VERSION column is the storage version; raftkv's is the version reading it).
-func printStatus(w io.Writer, format string, st server.SnapshotStatus, size int64) {
-	row := []string{fmt.Sprintf("%x", st.Hash), fmt.Sprint(st.Revision), fmt.Sprint(st.TotalKeys), humanBytes(size), server.Version}
+func printStatus(w io.Writer, format string, st server.SnapshotStatus) {
+	row := []string{fmt.Sprintf("%x", st.Hash), fmt.Sprint(st.Revision), fmt.Sprint(st.TotalKeys), humanBytes(st.TotalSize), server.Version}
 	switch format {
 	case "json":
-		fmt.Fprintf(w, `{"hash":%d,"revision":%d,"totalKey":%d,"totalSize":%d,"version":%q}`+"\n", st.Hash, st.Revision, st.TotalKeys, size, server.Version)
+		fmt.Fprintf(w, `{"hash":%d,"revision":%d,"totalKey":%d,"totalSize":%d,"version":%q}`+"\n", st.Hash, st.Revision, st.TotalKeys, st.TotalSize, server.Version)
 	case "table":
 		printTable(w, []string{"HASH", "REVISION", "TOTAL KEYS", "TOTAL SIZE", "VERSION"}, row)
 	default:

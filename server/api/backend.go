@@ -97,9 +97,8 @@ type SnapshotStream interface {
 	// Next returns the next chunk and how many bytes of the backup remain
 	// after it; io.EOF once every chunk has been returned.
 	Next() (chunk []byte, remaining int64, err error)
-	// Header is the header each chunk carries; Version the storage
-	// version the backup was taken with.
-	Header() Header
+	// Version is the storage version the backup was taken with (each
+	// chunk says it).
 	Version() string
 	// Close ends the stream early (or releases it after the last chunk).
 	Close()

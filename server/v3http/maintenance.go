@@ -100,7 +100,8 @@ func (h *Handler) rpcMoveLeader(ctx context.Context, body []byte) (wire.Message,
 }
 
 // serveSnapshot streams a backup as etcd's gateway does: a series of
-// {"result":{"header":...,"remaining_bytes":...,"blob":...}} chunks.
+// {"result":{"remaining_bytes":...,"blob":...,"version":...}} chunks, the
+// last of which holds the SHA-256 of the others.
 func (h *Handler) serveSnapshot(w http.ResponseWriter, r *http.Request) {
 	snap, err := h.backend.Snapshot(r.Context())
 	if err != nil {
@@ -112,16 +113,22 @@ func (h *Handler) serveSnapshot(w http.ResponseWriter, r *http.Request) {
 	w.Header()["Grpc-Metadata-Content-Type"] = []string{"application/grpc"}
 	rc := http.NewResponseController(w)
 	var buf []byte
+	started := false
 	for {
 		chunk, remaining, err := snap.Next()
 		if err == io.EOF {
 			return
 		}
 		if err != nil {
-			w.Write(wire.AppendStreamError(nil, asError(err)))
+			if !started {
+				writeError(w, asError(err))
+			} else {
+				w.Write(wire.AppendStreamError(nil, asError(err)))
+			}
 			return
 		}
-		buf = wire.AppendStreamResult(buf[:0], &wire.SnapshotResponse{Header: toWireHeader(snap.Header()), RemainingBytes: uint64(remaining), Blob: chunk, Version: snap.Version()})
+		started = true
+		buf = wire.AppendStreamResult(buf[:0], &wire.SnapshotResponse{RemainingBytes: uint64(remaining), Blob: chunk, Version: snap.Version()})
 		if _, err := w.Write(buf); err != nil {
 			return
 		}
