@@ -149,6 +149,8 @@ func (s *Server) MoveLeader(ctx context.Context, target uint64) (Header, error) 
 	}
 }
 
+func (s *Server) Leader() uint64 { return s.view.Load().Lead }
+
 func (s *Server) Version() api.Version {
 	return api.Version{Server: EtcdVersion, Cluster: EtcdClusterVersion, Storage: StorageVersion}
 }

@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -34,26 +36,54 @@ import (
 type backupSource struct {
 	members *cluster
 	store   *kv.Frozen
+	// pad is how many spaces follow the membership's JSON (see size).
+	pad int
 }
 
 func (b *backupSource) encode(w io.Writer) error {
-	return writeSnapshotPayload(w, b.members, b.store.Encode)
+	return writeSnapshotPayloadPadded(w, b.members, b.store.Encode, b.pad)
 }
 
+// backupAlignment is what a backup's length (before its digest) is a
+// multiple of. etcd's backups are bolt databases, made of pages, and the
+// real etcdctl checks a backup it received by that: its length must be
+// 32 bytes (the digest) more than a multiple of 512, or it refuses it as
+// having no checksum. raftkv pads its payload to match, with white space
+// after the membership's JSON (which any JSON reader skips), so that its
+// backups can be saved with etcdctl too, and read back unchanged.
+const backupAlignment = 512
+
 // size is the length of the payload, found by encoding it once into a
-// counter. The stream needs it before the first chunk (each chunk says how
-// many bytes remain, as etcd's do; etcd has a database file and knows its
-// size). Encoding twice costs a second pass of CPU but no memory beyond
-// the encoder's own buffer (about the largest value); keeping the encoding
-// to send it afterwards would hold the whole payload, and a temporary file
-// would write it to disk and need cleaning up. Measured on a 9 MiB store
-// (3000 keys of 2 KiB, three of 1 MiB): the counting pass took 5 ms and
-// 1 MiB of heap; encoding into a bytes.Buffer instead took 150 ms and grew
-// the heap by 25 MiB.
+// counter, and sets the padding that makes it a multiple of
+// backupAlignment. The stream needs the size before the first chunk (each
+// chunk says how many bytes remain, as etcd's do; etcd has a database file
+// and knows its size). Encoding twice costs a second pass of CPU but no
+// memory beyond the encoder's own buffer (about the largest value);
+// keeping the encoding to send it afterwards would hold the whole payload,
+// and a temporary file would write it to disk and need cleaning up.
+// Measured on a 9 MiB store (3000 keys of 2 KiB, three of 1 MiB): the
+// counting pass took 5 ms and 1 MiB of heap; encoding into a bytes.Buffer
+// instead took 150 ms and grew the heap by 25 MiB.
 func (b *backupSource) size() (int64, error) {
+	b.pad = 0
 	var n countingWriter
-	err := b.encode(&n)
-	return int64(n), err
+	if err := b.encode(&n); err != nil {
+		return 0, err
+	}
+	js, err := json.Marshal(b.members)
+	if err != nil {
+		return 0, err
+	}
+	// The membership's length is a varint before it: padding may lengthen
+	// the varint too, so look for the smallest padding that aligns both.
+	lenSize := func(pad int) int64 { return int64(len(binary.AppendUvarint(nil, uint64(len(js)+pad)))) }
+	base := int64(n) - lenSize(0)
+	for pad := 0; ; pad++ {
+		if total := base + lenSize(pad) + int64(pad); total%backupAlignment == 0 {
+			b.pad = pad
+			return total, nil
+		}
+	}
 }
 
 // digestMismatchError says that a backup's content does not hash to the

@@ -37,6 +37,10 @@ type Config struct {
 
 	MaxRequestBytes int // --max-request-bytes
 	MaxTxnOps       int // --max-txn-ops
+	// MaxConcurrentStreams bounds the gRPC streams of one client connection
+	// (--max-concurrent-streams; 0: etcd's default, unlimited — Kubernetes
+	// multiplexes all its watches over a few connections).
+	MaxConcurrentStreams uint32
 
 	// AutoCompactionMode is "periodic" or "revision", and
 	// AutoCompactionRetention how much history to keep ("0": keep all);

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -35,10 +36,18 @@ func snapDir(dataDir string) string   { return filepath.Join(memberDir(dataDir),
 const snapshotMagic = "RKVMEMB\x01"
 
 func writeSnapshotPayload(w io.Writer, c *cluster, state func(io.Writer) error) error {
+	return writeSnapshotPayloadPadded(w, c, state, 0)
+}
+
+// writeSnapshotPayloadPadded writes a payload whose membership JSON is
+// followed by pad spaces (which a JSON reader skips): backups use it to
+// align their length (backup.go).
+func writeSnapshotPayloadPadded(w io.Writer, c *cluster, state func(io.Writer) error, pad int) error {
 	js, err := json.Marshal(c)
 	if err != nil {
 		return fmt.Errorf("server: encode membership: %w", err)
 	}
+	js = append(js, bytes.Repeat([]byte{' '}, pad)...)
 	head := append([]byte(snapshotMagic), binary.AppendUvarint(nil, uint64(len(js)))...)
 	if _, err := w.Write(append(head, js...)); err != nil {
 		return err

@@ -22,6 +22,7 @@ import (
 	"github.com/raftkv/raftkv/raft"
 	"github.com/raftkv/raftkv/transport"
 	"github.com/raftkv/raftkv/wal"
+	"google.golang.org/grpc"
 )
 
 // Version is raftkv's version, reported by /version and `raftkv --version`.
@@ -47,6 +48,7 @@ type Server struct {
 
 	listeners []net.Listener
 	servers   []*http.Server
+	grpc      *grpc.Server
 	wg        sync.WaitGroup
 	stopOnce  sync.Once
 	metrics   *metrics
@@ -117,7 +119,9 @@ func Start(cfg Config, logger *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	clientLns, err := listenAll(cfg.ListenClientURLs, clientTLS)
+	warnPlainURLs(logger, cfg.ListenClientURLs, cfg.ClientTLS, "")
+	warnPlainURLs(logger, cfg.ListenPeerURLs, cfg.PeerTLS, "peer-")
+	clientLns, err := listenAll(cfg.ListenClientURLs, clientTLSWithHTTP2(clientTLS))
 	if err != nil {
 		closeAll(peerLns)
 		return nil, err
@@ -169,10 +173,7 @@ func Start(cfg Config, logger *slog.Logger) (*Server, error) {
 	for _, ln := range peerLns {
 		s.serve(ln, peerMux, true)
 	}
-	clientMux := s.clientHandler()
-	for _, ln := range clientLns {
-		s.serve(ln, clientMux, false)
-	}
+	s.serveClients(clientLns)
 	s.wg.Add(1)
 	go s.loop()
 	s.log.Info("serving", "name", cfg.Name, "member", fmt.Sprintf("%x", m.ID()), "cluster", fmt.Sprintf("%x", m.ClusterID()),
@@ -184,7 +185,10 @@ func (s *Server) serve(ln net.Listener, h http.Handler, peer bool) {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		// A client that keeps a connection open and idle holds a file
+		// descriptor and some memory: not for ever.
+		IdleTimeout: httpIdleTimeout,
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	if peer {
 		// The transport's streams take over their connections; HTTP/2
@@ -313,6 +317,9 @@ func (s *Server) Stop() {
 		for _, srv := range s.servers {
 			srv.Shutdown(ctx)
 			srv.Close()
+		}
+		if s.grpc != nil {
+			s.grpc.Stop()
 		}
 		s.tr.Stop()
 		s.wg.Wait()
@@ -481,7 +488,7 @@ func listenAll(urls []string, tlsCfg *tls.Config) ([]net.Listener, error) {
 			return nil, fmt.Errorf("listen tcp %s: %w", u.Host, err)
 		}
 		if u.Scheme == "https" {
-			ln = tls.NewListener(ln, tlsCfg)
+			ln = tlsListener{tls.NewListener(ln, tlsCfg)}
 		}
 		out = append(out, ln)
 	}

@@ -4,7 +4,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"log/slog"
 	"os"
+	"strings"
 )
 
 // serverTLS builds the TLS configuration of a listener from etcd-style
@@ -64,4 +66,21 @@ func loadCA(path string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("trusted CA file %s holds no PEM certificate", path)
 	}
 	return pool, nil
+}
+
+// warnPlainURLs says, in etcd's words, when TLS flags are given for URLs
+// that are plain http:// — they do not apply there, and an operator who
+// asked for client certificates must not believe they are checked.
+func warnPlainURLs(log *slog.Logger, urls []string, f TLSFiles, flagPrefix string) {
+	for _, raw := range urls {
+		if !strings.HasPrefix(raw, "http://") && !strings.HasPrefix(raw, "unix://") {
+			continue
+		}
+		if f.ClientCertAuth {
+			log.Warn("scheme is http or unix while --"+flagPrefix+"client-cert-auth is enabled; ignored client cert auth for this URL", "url", raw)
+		}
+		if f.Enabled() {
+			log.Warn("scheme is http or unix while key and cert files are present; ignoring key and cert files", "url", raw)
+		}
+	}
 }

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -103,6 +105,25 @@ func (d msDuration) Set(s string) error {
 	return nil
 }
 
+// uint32Flag is a flag holding an unsigned 32-bit number.
+type uint32Flag struct{ v *uint32 }
+
+func (f uint32Flag) String() string {
+	if f.v == nil {
+		return "0"
+	}
+	return strconv.FormatUint(uint64(*f.v), 10)
+}
+
+func (f uint32Flag) Set(s string) error {
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		return fmt.Errorf("not a number from 0 to %d: %q", uint32(math.MaxUint32), s)
+	}
+	*f.v = uint32(n)
+	return nil
+}
+
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (server.Config, bool, error) {
 	cfg := server.DefaultConfig()
 	fs := flag.NewFlagSet("raftkv", flag.ContinueOnError)
@@ -126,6 +147,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.Uint64Var(&cfg.SnapshotCatchUpEntries, "snapshot-catchup-entries", cfg.SnapshotCatchUpEntries, "Number of entries for a slow follower to catch up after compacting the raft storage entries.")
 	fs.IntVar(&cfg.MaxRequestBytes, "max-request-bytes", cfg.MaxRequestBytes, "Maximum client request size in bytes the server will accept.")
 	fs.IntVar(&cfg.MaxTxnOps, "max-txn-ops", cfg.MaxTxnOps, "Maximum number of operations permitted in a transaction.")
+	fs.Var(uint32Flag{&cfg.MaxConcurrentStreams}, "max-concurrent-streams", "Maximum concurrent streams that each client can open at a time (default unlimited).")
 	fs.Int64Var(&cfg.QuotaBackendBytes, "quota-backend-bytes", cfg.QuotaBackendBytes, "Raise alarms when the store's size exceeds the given quota. 0 means the default quota (2 GiB), a negative value no quota.")
 	fs.StringVar(&cfg.AutoCompactionMode, "auto-compaction-mode", cfg.AutoCompactionMode, "Interpret 'auto-compaction-retention' one of: periodic|revision. 'periodic' for duration based retention, defaulting to hours if no time unit is provided (e.g. '5m'). 'revision' for revision number based retention.")
 	fs.StringVar(&cfg.AutoCompactionRetention, "auto-compaction-retention", cfg.AutoCompactionRetention, "Auto compaction retention for mvcc key value store. 0 means disable auto compaction.")

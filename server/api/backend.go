@@ -87,6 +87,8 @@ type Maintenance interface {
 	// Snapshot starts a backup of the member's state, read in chunks.
 	Snapshot(ctx context.Context) (SnapshotStream, error)
 	Version() Version
+	// Leader is the leader this member knows of (0: none), cheaply.
+	Leader() uint64
 	// Health answers etcd's /health: whether the member has a leader, no
 	// alarm, and (unless serializable) can complete a linearizable read.
 	Health(ctx context.Context, serializable bool) Health
