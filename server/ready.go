@@ -121,7 +121,9 @@ func (m *Member) onSoftState(ss raft.SoftState) {
 	now := m.env.Clock.Now()
 	wasLeader := m.IsLeader()
 	if ss.Lead != m.lead {
-		m.stats.LeaderChanges++
+		if ss.Lead != 0 {
+			m.stats.LeaderChanges++
+		}
 		switch {
 		case ss.Lead == m.id:
 			m.logf("became leader at term %d", m.node.Status().Term)
