@@ -62,7 +62,7 @@ func (s *Server) clientHandler() http.Handler {
 				writeError(w, wire.ErrMethodNotAllowed)
 				return
 			}
-			h(w, r)
+			s.metrics.client.serveStream(path, h, w, r)
 			return
 		}
 		f, ok := rpcs[path]
@@ -74,17 +74,7 @@ func (s *Server) clientHandler() http.Handler {
 			writeError(w, wire.ErrMethodNotAllowed)
 			return
 		}
-		body, werr := s.readBody(w, r)
-		if werr != nil {
-			writeError(w, werr)
-			return
-		}
-		resp, werr := f(r.Context(), body)
-		if werr != nil {
-			writeError(w, werr)
-			return
-		}
-		writeMessage(w, resp)
+		s.serveUnary(path, f, w, r)
 	}
 	mux.HandleFunc("/v3/", v3)
 	mux.HandleFunc("/v3beta/", v3)
@@ -103,6 +93,31 @@ func (s *Server) clientHandler() http.Handler {
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
 	return withCORS(mux)
+}
+
+// serveUnary answers one unary call and counts it as etcd's gRPC server
+// would count the call its gateway makes (ClientAPIMetrics).
+func (s *Server) serveUnary(path string, f rpc, w http.ResponseWriter, r *http.Request) {
+	c := s.metrics.client
+	m := c.gateway[path]
+	start := time.Now()
+	m.Started("")
+	body, werr := s.readBody(w, r)
+	var resp wire.Message
+	if werr == nil {
+		resp, werr = f(r.Context(), body)
+	}
+	code, sent := wire.OK, 0
+	if werr != nil {
+		code, sent = werr.Code, writeError(w, werr)
+	} else {
+		sent = writeMessage(w, resp)
+	}
+	c.ReceivedBytes(len(body))
+	c.SentBytes(sent)
+	m.MessageReceived()
+	m.MessageSent()
+	m.Handled(code, time.Since(start))
 }
 
 // withCORS adds the headers etcd's gateway puts on every response.
@@ -152,18 +167,21 @@ func decode(body []byte, m wire.Message) *wire.Error {
 	return nil
 }
 
-func writeMessage(w http.ResponseWriter, m wire.Message) {
+// writeMessage and writeError return the bytes of the body they wrote.
+func writeMessage(w http.ResponseWriter, m wire.Message) int {
 	hd := w.Header()
 	hd["Content-Type"] = []string{"application/json"}
 	hd["Grpc-Metadata-Content-Type"] = []string{"application/grpc"}
 	buf := m.AppendJSON(make([]byte, 0, 256))
-	w.Write(buf)
+	n, _ := w.Write(buf)
+	return n
 }
 
-func writeError(w http.ResponseWriter, e *wire.Error) {
+func writeError(w http.ResponseWriter, e *wire.Error) int {
 	w.Header()["Content-Type"] = []string{"application/json"}
 	w.WriteHeader(e.HTTPStatus())
-	w.Write(e.AppendJSON(nil))
+	n, _ := w.Write(e.AppendJSON(nil))
+	return n
 }
 
 // header builds a response header from the published view.

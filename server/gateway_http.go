@@ -32,6 +32,7 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 			h = wire.Health{Health: "false", Reason: "QGET ERROR:" + err.Message}
 		}
 	}
+	s.metrics.observeHealth(h.Health == "true")
 	w.Header()["Content-Type"] = []string{"text/plain; charset=utf-8"}
 	if h.Health != "true" {
 		w.WriteHeader(http.StatusServiceUnavailable)

@@ -16,6 +16,7 @@ func (s *Server) rpcRange(ctx context.Context, body []byte) (wire.Message, *wire
 		return nil, err
 	}
 	resp, err := s.member.Store().Range(toKVRange(&req))
+	s.metrics.client.ServedRanges(1)
 	if err != nil {
 		return nil, toError(err)
 	}
@@ -62,6 +63,7 @@ func (s *Server) rpcTxn(ctx context.Context, body []byte) (wire.Message, *wire.E
 		if err != nil {
 			return nil, toError(err)
 		}
+		s.metrics.client.ServedRanges(countRanges(txn, resp))
 		return toWireTxn(resp, s.header(resp.Header.Revision)), nil
 	}
 	r, err := s.write(ctx, &kv.Request{Txn: txn})

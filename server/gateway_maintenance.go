@@ -106,7 +106,9 @@ func (s *Server) rpcHash(ctx context.Context, body []byte) (wire.Message, *wire.
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	h := s.member.Store().Hash()
+	s.metrics.hash.Observe(time.Since(start).Seconds())
 	return &wire.HashResponse{Header: s.header(h.Revision), Hash: h.Hash}, nil
 }
 
@@ -115,7 +117,9 @@ func (s *Server) rpcHashKV(ctx context.Context, body []byte) (wire.Message, *wir
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	h := s.member.Store().Hash()
+	s.metrics.hashKV.Observe(time.Since(start).Seconds())
 	return &wire.HashKVResponse{Header: s.header(h.Revision), Hash: h.Hash, CompactRevision: h.CompactRevision, HashRevision: h.Revision}, nil
 }
 
