@@ -160,6 +160,7 @@ func (s *Server) rpcMoveLeader(ctx context.Context, body []byte) (wire.Message, 
 // of {"result":{"blob":...,"remaining_bytes":...}} chunks. The blob is a
 // raftkv snapshot payload (membership + key-value store).
 func (s *Server) serveSnapshot(w http.ResponseWriter, r *http.Request) {
+	defer s.metrics.observeBackendSnapshot(time.Now())
 	pr, pw := io.Pipe()
 	go func() {
 		c := s.view.Load()

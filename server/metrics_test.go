@@ -70,9 +70,10 @@ func etcdFamilies() map[string]etcdFamily {
 		"etcd_debugging_lease_revoked_total":           {counter, "The total number of revoked leases.", nil, false},
 		"etcd_debugging_lease_renewed_total":           {counter, "The number of renewed leases seen by the leader.", nil, false},
 
-		"etcd_disk_wal_fsync_duration_seconds":      {histogram, "The latency distributions of fsync called by WAL.", nil, false},
-		"etcd_disk_wal_write_bytes_total":           {gauge, "Total number of bytes written in WAL.", nil, false},
-		"etcd_disk_backend_commit_duration_seconds": {histogram, "The latency distributions of commit called by backend.", nil, false},
+		"etcd_disk_wal_fsync_duration_seconds":        {histogram, "The latency distributions of fsync called by WAL.", nil, false},
+		"etcd_disk_wal_write_bytes_total":             {gauge, "Total number of bytes written in WAL.", nil, false},
+		"etcd_disk_backend_commit_duration_seconds":   {histogram, "The latency distributions of commit called by backend.", nil, false},
+		"etcd_disk_backend_snapshot_duration_seconds": {histogram, "The latency distribution of backend snapshots.", nil, false},
 
 		"etcd_mvcc_put_total":                         {counter, "Total number of puts seen by this member.", nil, false},
 		"etcd_mvcc_delete_total":                      {counter, "Total number of deletes seen by this member.", nil, false},
@@ -255,6 +256,17 @@ func TestMetrics_ValuesFollowTheCluster(t *testing.T) {
 	require.Equal(t, 1.0, grew("grpc_server_handled_total", map[string]string{"grpc_method": "Range", "grpc_code": "OutOfRange"}))
 	require.Equal(t, 1.0, grew("grpc_server_handled_total", map[string]string{"grpc_method": "Range", "grpc_code": "OK"}))
 	require.Equal(t, 2.0, grew("etcd_mvcc_range_total", nil))
+
+	// A snapshot streamed to a client is timed, and is a server stream on
+	// the Maintenance service.
+	before = scrape(t, c.url(lead))
+	status, resp = c.post(lead, "/v3/maintenance/snapshot", `{}`)
+	require.Equal(t, 200, status)
+	require.Contains(t, resp, `"blob"`)
+	after = scrape(t, c.url(lead))
+	require.Equal(t, 1.0, grew("etcd_disk_backend_snapshot_duration_seconds", nil))
+	require.Equal(t, 1.0, grew("grpc_server_handled_total", map[string]string{"grpc_method": "Snapshot", "grpc_type": "server_stream", "grpc_code": "OK"}))
+	require.Equal(t, float64(len(resp)), grew("etcd_network_client_grpc_sent_bytes_total", nil))
 
 	before = scrape(t, c.url(lead))
 	r, err := http.Get(c.url(lead) + "/health")
