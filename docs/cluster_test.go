@@ -252,7 +252,7 @@ func watchersOpen() int {
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		for _, line := range strings.Split(string(body), "\n") {
-			if v, ok := strings.CutPrefix(line, "raftkv_debugging_mvcc_watcher_total "); ok {
+			if v, ok := strings.CutPrefix(line, "etcd_debugging_mvcc_watcher_total "); ok {
 				n, _ := strconv.Atoi(strings.TrimSpace(v))
 				total += n
 			}

@@ -16,6 +16,11 @@ import (
 // the same entries give every member the same state — except answering the
 // requests that this member proposed and lease countdowns, which are local.
 func (m *Member) applyEntries(ents []raft.Entry) {
+	if len(ents) == 0 {
+		return
+	}
+	batchStart := m.env.Clock.Now()
+	start := batchStart
 	for _, e := range ents {
 		switch e.Type {
 		case raft.EntryNormal:
@@ -27,12 +32,16 @@ func (m *Member) applyEntries(ents []raft.Entry) {
 		}
 		m.applied = e.Index
 		m.stats.Applied++
+		end := m.env.Clock.Now()
+		if end.Sub(start) > slowApplyDuration {
+			m.stats.SlowApplies++
+		}
+		start = end
 	}
-	if len(ents) > 0 {
-		m.failLostProposals()
-		m.settleRevocations()
-		m.reads.serve(m)
-	}
+	m.stats.Apply.observe(start.Sub(batchStart))
+	m.failLostProposals()
+	m.settleRevocations()
+	m.reads.serve(m)
 }
 
 func (m *Member) applyNormal(e raft.Entry) {
@@ -55,6 +64,9 @@ func (m *Member) applyNormal(e raft.Entry) {
 			err = ErrNoSpace
 		default:
 			resp, err = m.store.Apply(&req)
+			if err == nil {
+				m.stats.countApplied(&req, &resp)
+			}
 		}
 		if p != nil {
 			m.finish(p, Result{KV: resp, Err: err})
@@ -66,6 +78,9 @@ func (m *Member) applyNormal(e raft.Entry) {
 			return
 		}
 		resp, err := m.applyRenewal(leaseID, e.Index)
+		if err == nil && m.IsLeader() {
+			m.stats.LeasesRenewed++
+		}
 		if p != nil {
 			m.finish(p, Result{Renew: resp, Err: err})
 		}

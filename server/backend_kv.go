@@ -14,6 +14,7 @@ func (s *Server) Range(ctx context.Context, req *kv.RangeRequest) (*kv.RangeResp
 		return nil, Header{}, err
 	}
 	resp, err := s.member.Store().Range(req)
+	s.metrics.client.ServedRanges(1)
 	if err != nil {
 		return nil, Header{}, toError(err)
 	}
@@ -47,6 +48,7 @@ func (s *Server) Txn(ctx context.Context, req *kv.TxnRequest) (*kv.TxnResponse, 
 		if err != nil {
 			return nil, Header{}, toError(err)
 		}
+		s.metrics.client.ServedRanges(countRanges(req, resp))
 		return resp, s.header(resp.Header.Revision), nil
 	}
 	// An invalid read-only txn goes this way too, so that the member

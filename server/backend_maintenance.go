@@ -115,12 +115,16 @@ func toAPIAlarms(as []wire.AlarmMember) []api.AlarmMember {
 }
 
 func (s *Server) Hash(ctx context.Context) (uint32, Header, error) {
+	start := time.Now()
 	h := s.member.Store().Hash()
+	s.metrics.hash.Observe(time.Since(start).Seconds())
 	return h.Hash, s.header(h.Revision), nil
 }
 
 func (s *Server) HashKV(ctx context.Context, rev int64) (*api.HashKV, Header, error) {
+	start := time.Now()
 	h := s.member.Store().Hash()
+	s.metrics.hashKV.Observe(time.Since(start).Seconds())
 	return &api.HashKV{Hash: h.Hash, CompactRevision: h.CompactRevision, HashRevision: h.Revision}, s.header(h.Revision), nil
 }
 
@@ -158,6 +162,12 @@ func (s *Server) Version() api.Version {
 // Health answers etcd's /health: healthy when there is a leader, no alarm,
 // and a linearizable read goes through (serializable skips the read).
 func (s *Server) Health(ctx context.Context, serializable bool) api.Health {
+	h := s.health(ctx, serializable)
+	s.metrics.observeHealth(h.Healthy)
+	return h
+}
+
+func (s *Server) health(ctx context.Context, serializable bool) api.Health {
 	v := s.view.Load()
 	switch {
 	case v.Removed:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"time"
 
 	"github.com/raftkv/raftkv/client/wire"
 	"github.com/raftkv/raftkv/server/api"
@@ -36,7 +37,7 @@ func (s *Server) Snapshot(ctx context.Context) (api.SnapshotStream, error) {
 	s.log.Info("sending a backup to a client", "bytes", total)
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(src.encode(pw)) }()
-	return &snapshotStream{s: s, r: pr, total: total, digest: sha256.New(), buf: make([]byte, snapshotChunkBytes)}, nil
+	return &snapshotStream{s: s, r: pr, total: total, digest: sha256.New(), buf: make([]byte, snapshotChunkBytes), started: time.Now()}, nil
 }
 
 type snapshotStream struct {
@@ -47,6 +48,8 @@ type snapshotStream struct {
 	digest hash.Hash
 	buf    []byte
 	done   bool
+	// started is when the backup began, for its duration's metric.
+	started time.Time
 }
 
 func (st *snapshotStream) Next() ([]byte, int64, error) {
@@ -84,8 +87,13 @@ func (st *snapshotStream) fail(err error) error {
 
 func (st *snapshotStream) Version() string { return StorageVersion }
 
-// Close stops the encoder (when the client went away early).
-func (st *snapshotStream) Close() { st.r.Close() }
+// Close stops the encoder (when the client went away early), and counts
+// the backup's duration, as etcd times a backend snapshot, whether it got
+// through or not.
+func (st *snapshotStream) Close() {
+	st.r.Close()
+	st.s.metrics.observeBackendSnapshot(st.started)
+}
 
 // captureBackup takes the state to back up on the member's goroutine,
 // between two steps of the loop: the membership and the store it freezes

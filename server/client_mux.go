@@ -17,7 +17,7 @@ import (
 // can neither read a member's state there nor act on it.
 func (s *Server) clientHandler() http.Handler {
 	mux := http.NewServeMux()
-	v3http.New(s, v3http.Config{MaxRequestBytes: s.cfg.MaxRequestBytes, Done: s.done}).Register(mux)
+	v3http.New(s, v3http.Config{MaxRequestBytes: s.cfg.MaxRequestBytes, Done: s.done, Metrics: s.metrics.client}).Register(mux)
 	mux.HandleFunc("/metrics", s.serveMetrics)
 	mux.HandleFunc("/debug/raft", s.serveDebugRaft)
 	mux.HandleFunc("/debug/control", s.serveDebugControl)

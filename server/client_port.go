@@ -22,6 +22,7 @@ func (s *Server) serveClients(lns []net.Listener) {
 		MaxRequestBytes:      s.cfg.MaxRequestBytes,
 		MaxConcurrentStreams: s.cfg.MaxConcurrentStreams,
 		ElectionTimeout:      s.cfg.ElectionTimeout,
+		Metrics:              s.metrics.client,
 	})
 	handler := s.clientHandler()
 	for _, ln := range lns {

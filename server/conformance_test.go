@@ -282,11 +282,11 @@ func checkMetrics(t *testing.T, c *liveCluster) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	for _, name := range []string{
-		"raftkv_server_has_leader", "raftkv_server_is_leader", "raftkv_server_leader_changes_seen_total",
-		"raftkv_server_proposals_committed_total", "raftkv_server_proposals_applied_total",
-		"raftkv_server_proposals_pending", "raftkv_server_proposals_failed_total",
-		"raftkv_disk_wal_fsync_duration_seconds_bucket", "raftkv_network_peer_sent_bytes_total",
-		"raftkv_network_peer_round_trip_time_seconds", "raftkv_mvcc_keys_total",
+		"etcd_server_has_leader", "etcd_server_is_leader", "etcd_server_leader_changes_seen_total",
+		"etcd_server_proposals_committed_total", "etcd_server_proposals_applied_total",
+		"etcd_server_proposals_pending", "etcd_server_proposals_failed_total",
+		"etcd_disk_wal_fsync_duration_seconds_bucket", "etcd_network_peer_sent_bytes_total",
+		"etcd_network_peer_round_trip_time_seconds", "etcd_debugging_mvcc_keys_total",
 	} {
 		if !strings.Contains(string(b), name) {
 			t.Errorf("/metrics lacks %s", name)

@@ -60,6 +60,7 @@ func (m *Member) send(msgs []raft.Message) {
 	for _, msg := range msgs {
 		m.noteMessage(msg, true)
 	}
+	m.noteHeartbeatsSent(msgs)
 	m.env.Transport.Send(msgs)
 }
 

@@ -37,4 +37,13 @@
 //     member list they maintain;
 //   - snapshots.go: log compaction (§7) every --snapshot-count entries;
 //   - boot.go: bootstrap, restart and join, and the data directory checks.
+//
+// # Metrics
+//
+// GET /metrics exports etcd's metric families under etcd's names, types and
+// labels (metrics.go), so that etcd's dashboards and alerts work unchanged.
+// The Member counts in plain fields (Stats, stats.go): the simulator drives
+// it too, and it knows nothing of Prometheus. The Server's collector reads
+// the copy the loop publishes after every step, and the client API
+// adapters report their calls to ClientAPIMetrics (metrics_client.go).
 package server

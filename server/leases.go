@@ -56,7 +56,11 @@ func (m *Member) revokeExpiredLeases(now time.Time) {
 		if err != nil {
 			continue
 		}
-		p := m.propose(kindKV, payload, now.Add(revokeRetryAfter), func(Result) {})
+		p := m.propose(kindKV, payload, now.Add(revokeRetryAfter), func(r Result) {
+			if r.Err == nil {
+				m.stats.LeasesExpired++
+			}
+		})
 		if p == nil || p.stalled {
 			if p != nil {
 				m.finish(p, Result{Err: ErrNotLeader}) // not leading after all (this tick stepped down)

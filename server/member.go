@@ -3,6 +3,7 @@ package server
 import (
 	"io"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/raftkv/raftkv/internal/vfs"
@@ -107,8 +108,12 @@ type Member struct {
 	// fatal is the error that stopped the member (a failed disk write).
 	fatal error
 
-	stats Stats
-	debug debugState
+	stats      Stats
+	heartbeats heartbeatWatch
+	// applyingSnapshot is set while a leader's snapshot is installed; a
+	// Server's metrics read it from another goroutine.
+	applyingSnapshot atomic.Bool
+	debug            debugState
 }
 
 // ID returns the member's ID.

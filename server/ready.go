@@ -85,6 +85,8 @@ func (m *Member) handleReady(rd raft.Ready) error {
 	// A leader's appends travel while its own disk writes (thesis §10.2.1).
 	m.send(rd.Messages)
 	if !rd.Snapshot.IsEmpty() {
+		m.applyingSnapshot.Store(true)
+		defer m.applyingSnapshot.Store(false)
 		if err := m.saveIncomingSnapshot(rd.Snapshot); err != nil {
 			return err
 		}
@@ -94,8 +96,9 @@ func (m *Member) handleReady(rd raft.Ready) error {
 		return fmt.Errorf("server: write WAL: %w", err)
 	}
 	if rd.MustSync {
-		m.stats.observeFsync(m.env.Clock.Now().Sub(start))
+		m.stats.Fsync.observe(m.env.Clock.Now().Sub(start))
 	}
+	m.stats.WALBytes = m.wal.BytesWritten()
 	if !rd.HardState.IsEmpty() {
 		_ = m.storage.SetHardState(rd.HardState)
 		m.term = rd.HardState.Term
@@ -121,7 +124,9 @@ func (m *Member) onSoftState(ss raft.SoftState) {
 	now := m.env.Clock.Now()
 	wasLeader := m.IsLeader()
 	if ss.Lead != m.lead {
-		m.stats.LeaderChanges++
+		if ss.Lead != 0 {
+			m.stats.LeaderChanges++
+		}
 		switch {
 		case ss.Lead == m.id:
 			m.logf("became leader at term %d", m.node.Status().Term)
@@ -147,6 +152,8 @@ func (m *Member) onSoftState(ss raft.SoftState) {
 		// except that revocations this member decided on still stand
 		// (leases.go).
 		m.store.ResetLeaseExpiries(now)
+		// An earlier term's heartbeats say nothing about this one's pace.
+		m.heartbeats.reset()
 	}
 	if ss.Lead != 0 {
 		m.retryStalled(now)

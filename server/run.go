@@ -99,8 +99,8 @@ func Start(cfg Config, logger *slog.Logger) (*Server, error) {
 		reports:  make(chan func(*Member), 1024),
 		stopping: make(chan struct{}),
 		done:     make(chan struct{}),
-		metrics:  newMetrics(),
 	}
+	s.metrics = newMetrics(s)
 	clientTLS, err := serverTLS(cfg.ClientTLS)
 	if err != nil {
 		return nil, fmt.Errorf("client TLS: %w", err)
@@ -388,6 +388,7 @@ func (h *transportHandler) Process(m raft.Message) {
 	case h.incoming <- m:
 	default:
 		// The member is swamped: drop, raft retries.
+		h.metrics.dropIncoming(m.From)
 	}
 }
 
@@ -399,6 +400,7 @@ func (h *transportHandler) ReportUnreachable(id uint64) {
 }
 
 func (h *transportHandler) ReportSnapshot(id uint64, delivered bool) {
+	h.metrics.snapshotReported(id, delivered)
 	// Must not be lost: raft pauses a follower until it hears this.
 	select {
 	case h.reports <- func(m *Member) { m.ReportSnapshot(id, delivered) }:

@@ -249,9 +249,9 @@ func (s *memberSim) wake(sl *slot) {
 // checks what can be observed.
 func (s *memberSim) process(sl *slot) {
 	m := sl.m
-	fsyncs := m.Stats().FsyncCount
+	fsyncs := m.Stats().Fsync.Count
 	err := m.Process()
-	s.res.Stats.Fsyncs += int(m.Stats().FsyncCount - fsyncs)
+	s.res.Stats.Fsyncs += int(m.Stats().Fsync.Count - fsyncs)
 	end := s.now + sl.offset
 	if err != nil {
 		if errors.Is(err, vfs.ErrInjected) {

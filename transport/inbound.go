@@ -136,6 +136,7 @@ func (t *HTTPTransport) serveStream(w http.ResponseWriter, r *http.Request) {
 	err = t.receive(in, bufio.NewReaderSize(src, readBufferSize))
 	switch {
 	case errors.Is(err, errFrame) || errors.Is(err, errProtocol) || errors.Is(err, raft.ErrCodec):
+		t.countersFor(hs.from).recvFailures.Add(1)
 		t.warnEvery("bad-stream/"+hexID(hs.from),
 			fmt.Sprintf("closing stream from member %x: %v", hs.from, err), "peer", hexID(hs.from))
 	case errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed):

@@ -152,6 +152,7 @@ func (p *peer) run() {
 		began := time.Now()
 		err = p.stream(conn, br)
 		p.stats.reachable.Store(false)
+		p.stats.disconnects.Add(1)
 		if p.ctx.Err() != nil {
 			return
 		}

@@ -79,6 +79,7 @@ func (t *HTTPTransport) serveSnapshot(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, errStopped) {
 			t.log.Debug(fmt.Sprintf("interrupted snapshot from member %x: transport stopped", hs.from))
 		} else {
+			c.recvFailures.Add(1)
 			t.log.Warn(fmt.Sprintf("rejected snapshot from member %x: %v", hs.from, err), "peer", hexID(hs.from))
 		}
 		http.Error(w, err.Error(), http.StatusBadRequest)

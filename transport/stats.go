@@ -7,9 +7,9 @@ import (
 )
 
 // PeerStats is what the transport has counted for one peer since it was
-// added (or first connected to us). The server exports these as metrics,
-// e.g. raftkv_network_peer_sent_bytes_total and
-// raftkv_network_peer_round_trip_time_seconds.
+// added (or first connected to us). The server exports these under etcd's
+// metric names, e.g. etcd_network_peer_sent_bytes_total and
+// etcd_network_active_peers.
 type PeerStats struct {
 	// Reachable says whether our stream to the peer is connected now.
 	Reachable bool
@@ -25,6 +25,12 @@ type PeerStats struct {
 	// Dropped counts messages to the peer that were never sent: its
 	// queue was full, it was unreachable, or a write failed.
 	Dropped uint64
+	// Disconnects counts the times our stream to the peer went down after
+	// it had been up.
+	Disconnects uint64
+	// ReceiveFailures counts streams and snapshots from the peer that were
+	// closed or refused because what arrived was not valid.
+	ReceiveFailures uint64
 	// RTT is the last round-trip time measured on the stream (0 until
 	// the first pong).
 	RTT time.Duration
@@ -35,6 +41,7 @@ type counters struct {
 	reachable                   atomic.Bool
 	sentBytes, recvBytes        atomic.Uint64
 	sentMsgs, recvMsgs, dropped atomic.Uint64
+	disconnects, recvFailures   atomic.Uint64
 	rtt                         atomic.Int64
 }
 
@@ -46,6 +53,8 @@ func (c *counters) snapshot() PeerStats {
 		SentMessages:     c.sentMsgs.Load(),
 		ReceivedMessages: c.recvMsgs.Load(),
 		Dropped:          c.dropped.Load(),
+		Disconnects:      c.disconnects.Load(),
+		ReceiveFailures:  c.recvFailures.Load(),
 		RTT:              time.Duration(c.rtt.Load()),
 	}
 }

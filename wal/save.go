@@ -136,10 +136,16 @@ func (w *WAL) append(b []byte, crc uint32, sync bool) error {
 		return w.fail(err)
 	}
 	w.off += int64(len(b))
+	w.written += uint64(len(b))
 	w.crc = crc
 	w.dirty = true
 	return nil
 }
+
+// BytesWritten returns how many bytes of records Save and SaveSnapshot have
+// written since the WAL was opened (etcd exports the same count as
+// etcd_disk_wal_write_bytes_total).
+func (w *WAL) BytesWritten() uint64 { return w.written }
 
 // afterAppend starts a new segment when the tail is full (which syncs
 // anyway), or syncs if asked.

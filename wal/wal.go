@@ -64,6 +64,9 @@ type WAL struct {
 	hs        raft.HardState // the last hard state written
 	dirty     bool           // written since the last sync
 	buf       []byte         // encoding buffer, reused by every Save
+	// written counts the bytes appended since Open or Create (records and
+	// their padding), for a server's metrics.
+	written uint64
 
 	// tailCut is what ReadAll cut off the newest segment (nil: nothing).
 	tailCut *TailCut

@@ -18,6 +18,8 @@ type Config struct {
 	MaxRequestBytes int
 	// Done is closed when the member stops (/livez then says so).
 	Done <-chan struct{}
+	// Metrics counts the calls (nil: none are counted).
+	Metrics api.Metrics
 }
 
 // Handler is the JSON gateway.
@@ -27,6 +29,9 @@ type Handler struct {
 	limits  limits
 	rpcs    map[string]rpc
 	streams map[string]http.HandlerFunc
+	metrics api.Metrics
+	// methods are the counters of the gRPC method each path stands for.
+	methods map[string]api.MethodMetrics
 }
 
 // rpc handles one unary call: decode the body into its request, do it,
@@ -35,7 +40,13 @@ type rpc func(ctx context.Context, body []byte) (wire.Message, *wire.Error)
 
 // New returns the gateway over backend.
 func New(backend api.Backend, cfg Config) *Handler {
-	h := &Handler{backend: backend, cfg: cfg, limits: newLimits(cfg.MaxRequestBytes)}
+	h := &Handler{backend: backend, cfg: cfg, limits: newLimits(cfg.MaxRequestBytes), metrics: cfg.Metrics, methods: map[string]api.MethodMetrics{}}
+	if h.metrics == nil {
+		h.metrics = api.NoMetrics{}
+	}
+	for path, m := range gatewayMethods() {
+		h.methods[path] = h.metrics.Method(m.service, m.method, m.typ)
+	}
 	h.rpcs = map[string]rpc{
 		"kv/range":                        h.rpcRange,
 		"kv/put":                          h.rpcPut,
@@ -87,7 +98,7 @@ func (h *Handler) serveV3(w http.ResponseWriter, r *http.Request) {
 			writeError(w, wire.ErrMethodNotAllowed)
 			return
 		}
-		s(w, r)
+		h.countStream(path, s, w, r)
 		return
 	}
 	f, ok := h.rpcs[path]
@@ -99,17 +110,16 @@ func (h *Handler) serveV3(w http.ResponseWriter, r *http.Request) {
 		writeError(w, wire.ErrMethodNotAllowed)
 		return
 	}
-	body, werr := h.readBody(w, r)
-	if werr != nil {
-		writeError(w, werr)
-		return
-	}
-	resp, werr := f(r.Context(), body)
-	if werr != nil {
-		writeError(w, werr)
-		return
-	}
-	writeMessage(w, resp)
+	h.countUnary(path, w, r, func() (received, sent int, code wire.Code) {
+		body, werr := h.readBody(w, r)
+		if werr == nil {
+			var resp wire.Message
+			if resp, werr = f(r.Context(), body); werr == nil {
+				return len(body), writeMessage(w, resp), wire.OK
+			}
+		}
+		return len(body), writeError(w, werr), werr.Code
+	})
 }
 
 // WithCORS adds the headers etcd puts on every response of its client URLs
@@ -170,18 +180,21 @@ func decode(body []byte, m wire.Message) *wire.Error {
 	return nil
 }
 
-func writeMessage(w http.ResponseWriter, m wire.Message) {
+// writeMessage and writeError return the bytes of the body they wrote.
+func writeMessage(w http.ResponseWriter, m wire.Message) int {
 	hd := w.Header()
 	hd["Content-Type"] = []string{"application/json"}
 	hd["Grpc-Metadata-Content-Type"] = []string{"application/grpc"}
 	buf := m.AppendJSON(make([]byte, 0, 256))
-	w.Write(buf)
+	n, _ := w.Write(buf)
+	return n
 }
 
-func writeError(w http.ResponseWriter, e *wire.Error) {
+func writeError(w http.ResponseWriter, e *wire.Error) int {
 	w.Header()["Content-Type"] = []string{"application/json"}
 	w.WriteHeader(e.HTTPStatus())
-	w.Write(e.AppendJSON(nil))
+	n, _ := w.Write(e.AppendJSON(nil))
+	return n
 }
 
 // asError turns a backend's error into etcd's.

@@ -71,6 +71,9 @@ func (h *Handler) serveKeepAlive(w http.ResponseWriter, r *http.Request) {
 	dec := wire.NewStreamDecoder(r.Body)
 	dec.SetMaxValueBytes(h.limits.maxJSONBytes)
 	rc := http.NewResponseController(w)
+	// Renewals keep coming after the first answers have gone out (see
+	// serveWatch).
+	_ = rc.EnableFullDuplex()
 	started := false
 	fail := func(e *wire.Error) {
 		if !started {

@@ -29,6 +29,10 @@ func (h *Handler) serveWatch(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Time{}) // a watch stream may be idle for hours
+	// Requests keep coming after the first answers have gone out: without
+	// full duplex, net/http would discard what is left of the body (up to
+	// 256 KiB of it) when the first answer is written.
+	_ = rc.EnableFullDuplex()
 	w.Header()["Content-Type"] = []string{"application/json"}
 	w.Header()["Grpc-Metadata-Content-Type"] = []string{"application/grpc"}
 	out := &watchWriter{w: w, rc: rc}

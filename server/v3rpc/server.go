@@ -24,6 +24,8 @@ type Config struct {
 	// ElectionTimeout paces the check that cancels the streams of clients
 	// that require a leader, when the member has had none for a while.
 	ElectionTimeout time.Duration
+	// Metrics counts the calls (nil: none are counted).
+	Metrics api.Metrics
 	// Options are added to the server's (a TLS identity, for instance).
 	Options []grpc.ServerOption
 }
@@ -47,19 +49,24 @@ func New(backend api.Backend, cfg Config) *grpc.Server {
 	if cfg.MaxConcurrentStreams == 0 {
 		cfg.MaxConcurrentStreams = math.MaxUint32
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = api.NoMetrics{}
+	}
 	ic := interceptors{b: backend, electionTimeout: cfg.ElectionTimeout}
+	calls := newCallMetrics(cfg.Metrics)
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes + grpcOverheadBytes),
 		grpc.MaxSendMsgSize(math.MaxInt32),
 		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: minClientPingInterval}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: serverPingInterval, Timeout: serverPingTimeout}),
-		grpc.ChainUnaryInterceptor(ic.unary),
-		grpc.ChainStreamInterceptor(ic.stream),
+		grpc.ChainUnaryInterceptor(calls.unary, ic.unary),
+		grpc.ChainStreamInterceptor(calls.stream, ic.stream),
+		grpc.StatsHandler(byteCounter{cfg.Metrics}),
 	}
 	gs := grpc.NewServer(append(opts, cfg.Options...)...)
 	pb.RegisterKVServer(gs, &kvServer{b: backend})
-	pb.RegisterWatchServer(gs, &watchServer{b: backend})
+	pb.RegisterWatchServer(gs, &watchServer{b: backend, metrics: cfg.Metrics})
 	pb.RegisterLeaseServer(gs, &leaseServer{b: backend})
 	pb.RegisterClusterServer(gs, &clusterServer{b: backend})
 	pb.RegisterMaintenanceServer(gs, &maintenanceServer{b: backend})

@@ -17,7 +17,8 @@ import (
 
 type watchServer struct {
 	pb.UnimplementedWatchServer
-	b api.Backend
+	b       api.Backend
+	metrics api.Metrics
 }
 
 // errWatchCanceled is what etcd ends a watch stream with when its context
@@ -32,6 +33,8 @@ var errWatchCanceled = status.Error(codes.Canceled, "etcdserver: watch canceled"
 // keeps receiving events, as in etcd.
 func (s *watchServer) Watch(stream grpc.BidiStreamingServer[pb.WatchRequest, pb.WatchResponse]) error {
 	ctx := stream.Context()
+	s.metrics.WatchStreamOpened()
+	defer s.metrics.WatchStreamClosed()
 	ws := s.b.Watch(ctx, func(r *api.WatchResponse) error { return stream.Send(toPBWatchResponse(r)) })
 	defer ws.Close()
 	recvErr := make(chan error, 1)
