@@ -115,8 +115,22 @@ func (s *Server) rpcHashKV(ctx context.Context, body []byte) (wire.Message, *wir
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
-	h := s.member.Store().Hash()
-	return &wire.HashKVResponse{Header: s.header(h.Revision), Hash: h.Hash, CompactRevision: h.CompactRevision, HashRevision: h.Revision}, nil
+	resp, werr := s.hashKV(req.Revision)
+	if werr != nil {
+		return nil, werr
+	}
+	return resp, nil
+}
+
+// hashKV is HashKV for clients and, on the peer URL, for the corruption
+// check (corrupt.go): the hash of the key history as of rev (0: now), with
+// etcd's errors for a compacted or future revision.
+func (s *Server) hashKV(rev int64) (*wire.HashKVResponse, *wire.Error) {
+	h, cur, err := s.member.Store().HashKV(rev)
+	if err != nil {
+		return nil, toError(err)
+	}
+	return &wire.HashKVResponse{Header: s.header(cur), Hash: h.Hash, CompactRevision: h.CompactRevision, HashRevision: h.Revision}, nil
 }
 
 func (s *Server) rpcDefragment(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
