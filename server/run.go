@@ -53,6 +53,8 @@ type Server struct {
 	// forwardClient talks to other members' client URLs (requests only
 	// the leader can answer are forwarded to it).
 	forwardClient *http.Client
+	// peerClient talks to other members' peer URLs (the corruption check).
+	peerClient *http.Client
 	// size caches dbSize (gateway_maintenance.go).
 	size sizeCache
 }
@@ -116,6 +118,7 @@ func Start(cfg Config, logger *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("client TLS: %w", err)
 	}
 	s.forwardClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: fwdTLS}}
+	s.peerClient = &http.Client{Transport: &http.Transport{TLSClientConfig: peerClientTLS}}
 	// Bind first: a port in use should fail before the data directory is touched.
 	peerLns, err := listenAll(cfg.ListenPeerURLs, peerServerTLS)
 	if err != nil {
@@ -128,6 +131,9 @@ func Start(cfg Config, logger *slog.Logger) (*Server, error) {
 	}
 	s.listeners = append(peerLns, clientLns...)
 
+	// A member that has data to compare may check it against its peers'
+	// before serving (corrupt.go); a new one has nothing to compare yet.
+	restarting := wal.Exist(vfs.OS(), walDir(cfg.DataDir))
 	tr := &deferredTransport{}
 	m, err := NewMember(cfg, Env{
 		FS:           vfs.OS(),
@@ -162,11 +168,19 @@ func Start(cfg Config, logger *slog.Logger) (*Server, error) {
 	}
 	s.tr = real
 	tr.attach(real)
+	if cfg.InitialCorruptCheck && restarting {
+		if err := s.initialCorruptCheck(); err != nil {
+			s.log.Error("checkInitialHashKV failed", "err", err)
+			s.abandonStart()
+			return nil, err
+		}
+	}
 	s.publish()
 
 	peerMux := http.NewServeMux()
 	peerMux.Handle(transport.PathPrefix, real)
 	peerMux.HandleFunc("/raftkv/members", s.serveMembersForPeers)
+	peerMux.HandleFunc(peerHashKVPath, s.serveHashKVForPeers)
 	for _, ln := range peerLns {
 		s.serve(ln, peerMux, true)
 	}
@@ -176,6 +190,10 @@ func Start(cfg Config, logger *slog.Logger) (*Server, error) {
 	}
 	s.wg.Add(1)
 	go s.loop()
+	if cfg.CorruptCheckTime > 0 {
+		s.wg.Add(1)
+		go s.monitorCorruption()
+	}
 	s.log.Info("serving", "name", cfg.Name, "member", fmt.Sprintf("%x", m.ID()), "cluster", fmt.Sprintf("%x", m.ClusterID()),
 		"client-urls", cfg.ListenClientURLs, "peer-urls", cfg.ListenPeerURLs, "data-dir", cfg.DataDir)
 	return s, nil
@@ -320,6 +338,17 @@ func (s *Server) Stop() {
 		s.member.Close()
 		s.log.Info("stopped")
 	})
+}
+
+// abandonStart undoes a Start that fails after the member was opened but
+// before anything was served: background work (a snapshot the member began
+// while applying its log) is waited for before the member's files close.
+func (s *Server) abandonStart() {
+	close(s.stopping)
+	s.tr.Stop()
+	s.wg.Wait()
+	s.member.Close()
+	closeAll(s.listeners)
 }
 
 // background runs work on its own goroutine and hands done back to the loop.
