@@ -167,9 +167,11 @@ func TestCorruptCheck_InitialCheckRefusesToStart(t *testing.T) {
 	c.start(victim)
 }
 
-// Members answer each other's HashKV on the peer URL, for their own
-// cluster only, with etcd's errors for a revision they cannot hash.
-func TestCorruptCheck_PeerHashKV(t *testing.T) {
+// HashKV at a revision, on the client URL (maintenance/hashkv, etcdctl
+// endpoint hashkv --rev) and on the peer URL, where members answer each
+// other for their own cluster only; both with etcd's errors for a revision
+// that cannot be hashed.
+func TestHashKV_ClientAndPeerURLs(t *testing.T) {
 	c := startLiveCluster(t, 2, nil)
 	lead := c.waitLeader()
 	for range 3 {
@@ -182,10 +184,20 @@ func TestCorruptCheck_PeerHashKV(t *testing.T) {
 	otherID, peerURL := other.view.Load().ID, c.cfgs[1-lead].InitialAdvertisePeerURLs[0]
 	require.Eventually(t, func() bool { return other.member.Store().CompactRevision() == 3 }, 10*time.Second, 10*time.Millisecond)
 
+	local, _, err := asker.member.Store().HashKV(4)
+	require.NoError(t, err)
+	status, body = c.post(lead, "/v3/maintenance/hashkv", `{"revision":4}`)
+	require.Equal(t, 200, status, body)
+	require.Contains(t, body, fmt.Sprintf(`"hash":%d,"compact_revision":"3","hash_revision":"4"}`, local.Hash))
+	status, body = c.post(lead, "/v3/maintenance/hashkv", `{"revision":2}`)
+	require.Equal(t, 400, status)
+	require.Equal(t, `{"code":11,"message":"etcdserver: mvcc: required revision has been compacted"}`, body)
+	status, body = c.post(lead, "/v3/maintenance/hashkv", `{"revision":100}`)
+	require.Equal(t, 400, status)
+	require.Equal(t, `{"code":11,"message":"etcdserver: mvcc: required revision is a future revision"}`, body)
+
 	ctx := context.Background()
 	resp, err := asker.fetchPeerHashKV(ctx, peerURL, otherID, 4)
-	require.NoError(t, err)
-	local, _, err := asker.member.Store().HashKV(4)
 	require.NoError(t, err)
 	require.Equal(t, local.Hash, resp.Hash)
 	require.Equal(t, int64(3), resp.CompactRevision)
