@@ -39,7 +39,7 @@ type RestoreResult struct {
 
 // SnapshotStatus describes a backup file (raftkvutl snapshot status).
 type SnapshotStatus struct {
-	Hash      uint32 // the store's digest, as endpoint hashkv's
+	Hash      uint32 // the store's digest (kv.Store.Hash: keys, history and leases)
 	Revision  int64
 	TotalKeys int64
 	ClusterID uint64 // the cluster the backup was taken from
