@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -14,9 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/raftkv/raftkv/client/wire"
-	"github.com/raftkv/raftkv/internal/vfs"
 	"github.com/raftkv/raftkv/kv"
-	"github.com/raftkv/raftkv/snapshot"
 )
 
 // How the tests make a member diverge: they apply a put to one member's
@@ -135,17 +135,25 @@ func TestCorruptCheck_InitialCheckRefusesToStart(t *testing.T) {
 	lead = c.waitLeader()
 
 	// Now it diverges; writes go on until a snapshot holds the diverged
-	// store (the log alone would rebuild a healthy one on restart).
+	// store (the log alone would rebuild a healthy one on restart). A
+	// snapshot counts once the member has recorded it in its WAL ("saved
+	// snapshot"): a restart loads only those.
 	id := srv.view.Load().ID
 	divergeStore(t, srv)
-	diverged := srv.view.Load().Applied
-	snaps := snapshot.New(vfs.OS(), snapDir(c.cfgs[victim].DataDir))
+	applied := make(chan uint64, 1)
+	require.NoError(t, srv.do(context.Background(), func(m *Member) { applied <- m.applied }))
+	diverged := <-applied // every snapshot after this index was taken after the divergence
+	saved := regexp.MustCompile(`saved snapshot at index (\d+)`)
 	n := 0
 	require.Eventually(t, func() bool {
 		put(lead, fmt.Sprintf("after%d", n))
 		n++
-		list, err := snaps.List()
-		return err == nil && len(list) > 0 && list[0].Err == nil && list[0].Meta.Index > diverged
+		for _, m := range saved.FindAllStringSubmatch(log.String(), -1) {
+			if index, _ := strconv.ParseUint(m[1], 10, 64); index > diverged {
+				return true
+			}
+		}
+		return false
 	}, 20*time.Second, 10*time.Millisecond, "no snapshot after the divergence")
 	c.stop(victim)
 	// The others move on, so that they have the victim's revision to hash.
