@@ -144,6 +144,7 @@ func TestAlarm_CorruptRefusesEveryWrite(t *testing.T) {
 	if raised == nil || raised.Err != nil || len(raised.Alarms) != 1 {
 		t.Fatalf("raising CORRUPT: %+v", raised)
 	}
+	alarmApplied := lead.Applied()
 	writes := map[string]*kv.Request{
 		"put":          {Put: &kv.PutRequest{Key: []byte("k"), Value: []byte("w")}},
 		"delete":       {DeleteRange: &kv.DeleteRangeRequest{Key: []byte("k")}},
@@ -175,6 +176,9 @@ func TestAlarm_CorruptRefusesEveryWrite(t *testing.T) {
 	name := c.byID[victim.ID()]
 	c.crash(name)
 	c.start(name)
+	if m := c.members[name]; m.snapshotIndex < alarmApplied || !m.cluster.hasAlarm(wire.AlarmCorrupt) {
+		t.Fatalf("restarted from a snapshot at %d (the alarm was applied by %d), alarms %+v", m.snapshotIndex, alarmApplied, m.cluster.Alarms)
+	}
 	c.settle()
 	refusedEverywhere("after a restart")
 
