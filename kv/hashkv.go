@@ -82,17 +82,23 @@ func (s *Store) HashKV(rev int64) (KeyValueHash, int64, error) {
 
 // hashedVersion is one version that may be hashed, with what decides it.
 type hashedVersion struct {
-	key *keyIndex
-	v   *version
+	// mod and sub are v's revision, copied here so that sorting a million
+	// of them does not chase a pointer per comparison.
+	mod int64
+	sub int32
 	// compacted: written at or before the compaction revision, so hashed
 	// only if compaction kept it for the hashed revision (isState).
 	compacted, isState bool
+	key                *keyIndex
+	v                  *version
 }
 
 // hashHistory computes HashKV over index (a frozen view) for a store
 // compacted at compactRev, as of rev.
 func hashHistory(index *btree.Tree[*keyIndex], compactRev, rev int64) uint32 {
-	var vs []hashedVersion
+	// Every key has at least one version: room for that many up front
+	// saves most of the growing (a third of the time on a large store).
+	vs := make([]hashedVersion, 0, index.Len())
 	anyKeyAtRev := false
 	for _, ki := range index.All() {
 		state := ki.at(rev)
@@ -105,7 +111,7 @@ func hashHistory(index *btree.Tree[*keyIndex], compactRev, rev int64) uint32 {
 			if v.mod == compactRev && v.tombstone() {
 				continue
 			}
-			vs = append(vs, hashedVersion{key: ki, v: v, compacted: v.mod <= compactRev, isState: v == state})
+			vs = append(vs, hashedVersion{mod: v.mod, sub: v.sub, compacted: v.mod <= compactRev, isState: v == state, key: ki, v: v})
 		}
 	}
 	if anyKeyAtRev {
@@ -113,7 +119,7 @@ func hashHistory(index *btree.Tree[*keyIndex], compactRev, rev int64) uint32 {
 	}
 	// Bolt's order: by revision, then by position within the revision.
 	slices.SortFunc(vs, func(a, b hashedVersion) int {
-		return cmp.Or(cmp.Compare(a.v.mod, b.v.mod), cmp.Compare(a.v.sub, b.v.sub))
+		return cmp.Or(cmp.Compare(a.mod, b.mod), cmp.Compare(a.sub, b.sub))
 	})
 	crc := crc32.New(castagnoli())
 	crc.Write([]byte("key")) // the bucket's name, as etcd starts
