@@ -152,3 +152,23 @@ func BenchmarkMemoryPerKey(b *testing.B) {
 		runtime.KeepAlive(s)
 	}
 }
+
+// BenchmarkHashKV hashes a store of one million keys (what the corruption
+// check does on every member once per --corrupt-check-time), and reports
+// how long a put waits behind it: HashKV holds the write lock only to
+// freeze a copy-on-write view.
+func BenchmarkHashKV(b *testing.B) {
+	keys, value := benchKeySet(benchKeys), benchValue()
+	s := New(Config{})
+	for _, k := range keys {
+		s.Apply(&Request{Put: &PutRequest{Key: k, Value: value}})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, _, err := s.HashKV(0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(benchKeys)*float64(b.N)/b.Elapsed().Seconds(), "versions/s")
+}

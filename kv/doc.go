@@ -92,6 +92,13 @@
 // CRC of the same stream: two members with equal hashes at the same applied
 // index hold the same state.
 //
+// # Comparing members
+//
+// HashKV (hashkv.go) is etcd's HashKV: a CRC-32C of the key-value history as
+// of any revision since the compaction, byte for byte the one etcd computes,
+// which members compare to catch one whose state has diverged (the server's
+// corruption check raises the CORRUPT alarm on a mismatch).
+//
 // # Encoding
 //
 // Requests and snapshots use a hand-written binary encoding (varints and
@@ -119,6 +126,6 @@
 //
 // Entry points: New, Store.Apply, Store.ApplyBytes, Store.Validate,
 // Store.Range, Store.ReadTxn, Store.Watch, Store.Snapshot, Store.Restore,
-// Store.Hash, and the lease clock: Store.ExpiredLeases, Store.LeaseRenew,
-// Store.LeaseTimeToLive, Store.ResetLeaseExpiries.
+// Store.Hash, Store.HashKV, and the lease clock: Store.ExpiredLeases,
+// Store.LeaseRenew, Store.LeaseTimeToLive, Store.ResetLeaseExpiries.
 package kv

@@ -92,8 +92,10 @@ func (f *Frozen) Encode(w io.Writer) error {
 	return err
 }
 
-// HashResult is a digest of the whole replicated state (like etcd's HashKV,
-// but over leases too), for checking that members agree.
+// HashResult is a digest of the whole replicated state (keys, history,
+// leases and revisions), for checking that members agree at the same applied
+// index. HashKV is etcd's narrower digest, of the key history as of a
+// revision.
 type HashResult struct {
 	Hash            uint32
 	Revision        int64

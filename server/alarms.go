@@ -10,6 +10,20 @@ import (
 	"github.com/raftkv/raftkv/kv"
 )
 
+// Alarms are replicated state: raised and cleared through the log, kept in
+// the membership (so snapshots carry them), and checked at apply time, so
+// every member refuses the same requests. etcd has two, and so has raftkv:
+//
+//   - NOSPACE, the space quota's (below);
+//   - CORRUPT, raised by the corruption check (corrupt.go) for a member
+//     whose key-value history differs from the others'. From the entry that
+//     raises it on, every member refuses every write — puts, deletes, txns,
+//     compactions, lease grants and revokes — with "etcdserver: corrupt
+//     cluster", as etcd does: writing on top of a state that may be wrong
+//     would spread the damage. Reads go on, so an operator can find out
+//     what differs; `raftkvctl alarm disarm` lifts it once the member is
+//     repaired (removed, wiped and added back).
+//
 // The space quota and its alarm, as etcd has them (--quota-backend-bytes,
 // NOSPACE). raftkv keeps its store in memory, so the quota bounds memory:
 // kv.Store.Size, the keys and the history kept of them. A member about to
@@ -57,7 +71,7 @@ func (m *Member) applyAlarm(a alarmEntry) []wire.AlarmMember {
 	switch {
 	case a.Action == wire.AlarmActivate && a.Alarm != wire.AlarmNone && !found:
 		m.cluster.Alarms = slices.Insert(m.cluster.Alarms, i, am)
-		m.logf("alarm %s raised by member %x", a.Alarm, a.MemberID)
+		m.logf("alarm %s raised for member %x", a.Alarm, a.MemberID)
 	case a.Action == wire.AlarmDeactivate && found:
 		m.cluster.Alarms = slices.Delete(m.cluster.Alarms, i, i+1)
 		m.logf("alarm %s of member %x cleared", a.Alarm, a.MemberID)
@@ -74,6 +88,19 @@ func compareAlarms(a, b wire.AlarmMember) int {
 
 func (c *cluster) hasAlarm(typ wire.AlarmType) bool {
 	return slices.ContainsFunc(c.Alarms, func(a wire.AlarmMember) bool { return a.Alarm == typ })
+}
+
+// alarmRefusal is the apply-time check of a kv request against the
+// alarms in force: CORRUPT refuses every write, NOSPACE those that add
+// data. CORRUPT is checked first, as etcd's appliers are stacked.
+func (c *cluster) alarmRefusal(req *kv.Request) error {
+	switch {
+	case c.hasAlarm(wire.AlarmCorrupt):
+		return ErrCorrupt
+	case requestCost(req) > 0 && c.hasAlarm(wire.AlarmNoSpace):
+		return ErrNoSpace
+	}
+	return nil
 }
 
 // overQuota is the proposer's check: would req take the store over the

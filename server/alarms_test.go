@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -108,7 +109,7 @@ func TestQuota_RequestCost(t *testing.T) {
 // catches up by snapshot refuses what the others refuse.
 func TestQuota_AlarmsTravelInSnapshots(t *testing.T) {
 	c := newCluster(7)
-	c.Alarms = []wire.AlarmMember{{MemberID: 42, Alarm: wire.AlarmNoSpace}}
+	c.Alarms = []wire.AlarmMember{{MemberID: 42, Alarm: wire.AlarmNoSpace}, {MemberID: 43, Alarm: wire.AlarmCorrupt}}
 	var b strings.Builder
 	if err := writeSnapshotPayload(&b, c, kv.New(kv.Config{}).Snapshot); err != nil {
 		t.Fatal(err)
@@ -117,7 +118,78 @@ func TestQuota_AlarmsTravelInSnapshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !got.hasAlarm(wire.AlarmNoSpace) || got.Alarms[0].MemberID != 42 {
-		t.Fatalf("alarms after a snapshot: %+v", got.Alarms)
+	if !slices.Equal(got.Alarms, c.Alarms) {
+		t.Fatalf("alarms after a snapshot: %+v, want %+v", got.Alarms, c.Alarms)
+	}
+}
+
+// CORRUPT, raised through the log for one member, makes every member refuse
+// every write — puts, deletes, txns, compactions, lease grants and revokes,
+// through whichever member they come — with etcd's "etcdserver: corrupt
+// cluster", while reads go on. The alarm outlives a restart (the refused
+// writes take log slots, so the restarted member starts from a snapshot
+// taken under the alarm); disarming lets writes in again.
+func TestAlarm_CorruptRefusesEveryWrite(t *testing.T) {
+	c := newMemberCluster(t, 3, func(cfg *Config) { cfg.SnapshotCount = 5 })
+	lead := c.leader()
+	c.put(lead, "k", "v")
+	grant := c.write(lead, &kv.Request{LeaseGrant: &kv.LeaseGrantRequest{TTL: 60}})
+	if grant.Err != nil {
+		t.Fatal(grant.Err)
+	}
+	victim := c.followers(lead)[1]
+	var raised *Result
+	lead.Alarm(wire.AlarmActivate, victim.ID(), wire.AlarmCorrupt, c.now.Add(5*time.Second), func(r Result) { raised = &r })
+	c.settle()
+	if raised == nil || raised.Err != nil || len(raised.Alarms) != 1 {
+		t.Fatalf("raising CORRUPT: %+v", raised)
+	}
+	alarmApplied := lead.Applied()
+	writes := map[string]*kv.Request{
+		"put":          {Put: &kv.PutRequest{Key: []byte("k"), Value: []byte("w")}},
+		"delete":       {DeleteRange: &kv.DeleteRangeRequest{Key: []byte("k")}},
+		"txn":          {Txn: &kv.TxnRequest{Success: []kv.RequestOp{{Put: &kv.PutRequest{Key: []byte("t"), Value: []byte("1")}}}}},
+		"compaction":   {Compaction: &kv.CompactionRequest{Revision: 2}},
+		"lease grant":  {LeaseGrant: &kv.LeaseGrantRequest{TTL: 60}},
+		"lease revoke": {LeaseRevoke: &kv.LeaseRevokeRequest{ID: grant.KV.LeaseGrant.ID}},
+	}
+	refusedEverywhere := func(when string) {
+		t.Helper()
+		for _, name := range c.names {
+			m := c.members[name]
+			if !m.cluster.hasAlarm(wire.AlarmCorrupt) {
+				t.Fatalf("%s: %s does not know the CORRUPT alarm", when, name)
+			}
+			for what, req := range writes {
+				r := c.write(m, req)
+				if !errors.Is(r.Err, ErrCorrupt) || r.Err.Error() != "etcdserver: corrupt cluster" {
+					t.Fatalf("%s: %s through %s under CORRUPT: %v", when, what, name, r.Err)
+				}
+			}
+			if v, ok := c.get(m, "k"); !ok || v != "v" {
+				t.Fatalf("%s: read through %s under CORRUPT: %q, %v", when, name, v, ok)
+			}
+		}
+	}
+	refusedEverywhere("raised")
+
+	name := c.byID[victim.ID()]
+	c.crash(name)
+	c.start(name)
+	if m := c.members[name]; m.snapshotIndex < alarmApplied || !m.cluster.hasAlarm(wire.AlarmCorrupt) {
+		t.Fatalf("restarted from a snapshot at %d (the alarm was applied by %d), alarms %+v", m.snapshotIndex, alarmApplied, m.cluster.Alarms)
+	}
+	c.settle()
+	refusedEverywhere("after a restart")
+
+	var cleared *Result
+	lead = c.leader()
+	lead.Alarm(wire.AlarmDeactivate, victim.ID(), wire.AlarmCorrupt, c.now.Add(5*time.Second), func(r Result) { cleared = &r })
+	c.settle()
+	if cleared == nil || cleared.Err != nil || len(cleared.Alarms) != 1 {
+		t.Fatalf("disarm: %+v", cleared)
+	}
+	if r := c.put(c.members[name], "k", "after"); r.Err != nil {
+		t.Fatalf("put after disarming: %v", r.Err)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"slices"
 
-	"github.com/raftkv/raftkv/client/wire"
 	"github.com/raftkv/raftkv/kv"
 	"github.com/raftkv/raftkv/raft"
 )
@@ -57,12 +56,11 @@ func (m *Member) applyNormal(e raft.Entry) {
 		var req kv.Request
 		var resp kv.Response
 		err = req.Unmarshal(payload)
-		switch {
-		case err != nil:
-		case requestCost(&req) > 0 && m.cluster.hasAlarm(wire.AlarmNoSpace):
-			// Refused alike on every member: the alarm is in the log.
-			err = ErrNoSpace
-		default:
+		if err == nil {
+			// Refused alike on every member: the alarms are in the log.
+			err = m.cluster.alarmRefusal(&req)
+		}
+		if err == nil {
 			resp, err = m.store.Apply(&req)
 			if err == nil {
 				m.stats.countApplied(&req, &resp)

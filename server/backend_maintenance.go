@@ -121,11 +121,18 @@ func (s *Server) Hash(ctx context.Context) (uint32, Header, error) {
 	return h.Hash, s.header(h.Revision), nil
 }
 
+// HashKV is the hash of the key history as of rev (0: now), as etcd
+// computes it (kv.Store.HashKV), with etcd's errors for a compacted or
+// future revision. The header's revision is the current one. The
+// corruption check compares these between members (corrupt.go).
 func (s *Server) HashKV(ctx context.Context, rev int64) (*api.HashKV, Header, error) {
 	start := time.Now()
-	h := s.member.Store().Hash()
+	h, cur, err := s.member.Store().HashKV(rev)
 	s.metrics.hashKV.Observe(time.Since(start).Seconds())
-	return &api.HashKV{Hash: h.Hash, CompactRevision: h.CompactRevision, HashRevision: h.Revision}, s.header(h.Revision), nil
+	if err != nil {
+		return nil, Header{}, toError(err)
+	}
+	return &api.HashKV{Hash: h.Hash, CompactRevision: h.CompactRevision, HashRevision: h.Revision}, s.header(cur), nil
 }
 
 // Defragment has nothing to do: the state lives in memory.

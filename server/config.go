@@ -52,6 +52,16 @@ type Config struct {
 	// default (2 GiB, etcd's), a negative value no quota.
 	QuotaBackendBytes int64
 
+	// InitialCorruptCheck makes a restarting member compare its key-value
+	// hash with its peers' before it serves anything, and refuse to start
+	// on a mismatch (corrupt.go; etcd's --feature-gates=
+	// InitialCorruptCheck=true). CorruptCheckTime is how often the leader
+	// compares every member's hash and raises the CORRUPT alarm on a
+	// mismatch (etcd's --corrupt-check-time); 0 never does. Both are off by
+	// default, as in etcd.
+	InitialCorruptCheck bool
+	CorruptCheckTime    time.Duration
+
 	ClientTLS TLSFiles
 	PeerTLS   TLSFiles
 
@@ -197,6 +207,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxTxnOps <= 0 {
 		return errors.New("--max-txn-ops must be positive")
+	}
+	if c.CorruptCheckTime < 0 {
+		return fmt.Errorf("--corrupt-check-time must not be negative (got %v)", c.CorruptCheckTime)
 	}
 	if _, _, err := parseCompactionRetention(c.AutoCompactionMode, c.AutoCompactionRetention); err != nil {
 		return err

@@ -36,7 +36,10 @@
 //   - apply.go and cluster.go: membership changes (thesis §4.1) and the
 //     member list they maintain;
 //   - snapshots.go: log compaction (§7) every --snapshot-count entries;
-//   - boot.go: bootstrap, restart and join, and the data directory checks.
+//   - boot.go: bootstrap, restart and join, and the data directory checks;
+//   - alarms.go and corrupt.go: etcd's alarms (NOSPACE, CORRUPT) and the
+//     corruption check, which compares members' key-value hashes — what
+//     State Machine Safety (§5.4.3) promises, verified.
 //
 // # Metrics
 //

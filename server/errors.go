@@ -27,6 +27,7 @@ var (
 	ErrBadLeaderTransferee    = wire.ErrBadLeaderTransferee
 	ErrTimeoutLeaderTransfer  = wire.ErrTimeoutLeaderTransfer
 	ErrNoSpace                = wire.ErrNoSpace
+	ErrCorrupt                = wire.ErrCorrupt
 	// ErrRemoved has etcd's words for a member that was removed.
 	ErrRemoved = &wire.Error{Code: wire.Unavailable, Message: "etcdserver: the member has been permanently removed from the cluster"}
 	// ErrConfChangePending: raft allows one membership change at a time.

@@ -75,6 +75,8 @@ func (s *Server) forward(ctx context.Context, path string, req, resp any) error 
 	if err != nil {
 		return fmt.Errorf("server: forward %s: %w", path, err)
 	}
+	ctx, cancel := context.WithTimeout(ctx, s.requestTimeout())
+	defer cancel()
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, leaderURL+forwardPrefix+path, bytes.NewReader(body))
 	if err != nil {
 		return errNotSent

@@ -40,7 +40,7 @@ type RestoreResult struct {
 
 // SnapshotStatus describes a backup file (raftkvutl snapshot status).
 type SnapshotStatus struct {
-	Hash      uint32 // the store's digest, as endpoint hashkv's
+	Hash      uint32 // the store's digest (kv.Store.Hash: keys, history and leases)
 	Revision  int64
 	TotalKeys int64
 	TotalSize int64  // the payload's bytes: the file without its digest, as etcd counts

@@ -52,8 +52,9 @@ type Server struct {
 	wg        sync.WaitGroup
 	stopOnce  sync.Once
 	metrics   *metrics
-	// peerClient talks to other members' peer URLs (requests only the
-	// leader can answer are forwarded to it: forward.go).
+	// peerClient talks to other members' peer URLs: requests only the
+	// leader can answer are forwarded to it (forward.go), and the
+	// corruption check asks for hashes (corrupt.go).
 	peerClient *http.Client
 	// size caches dbSize (gateway_maintenance.go).
 	size sizeCache
@@ -113,7 +114,7 @@ func Start(cfg Config, logger *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("peer TLS: %w", err)
 	}
-	s.peerClient = &http.Client{Timeout: s.requestTimeout(), Transport: &http.Transport{TLSClientConfig: peerClientTLS}}
+	s.peerClient = &http.Client{Transport: &http.Transport{TLSClientConfig: peerClientTLS}}
 	// Bind first: a port in use should fail before the data directory is touched.
 	peerLns, err := listenAll(cfg.ListenPeerURLs, peerServerTLS)
 	if err != nil {
@@ -128,6 +129,9 @@ func Start(cfg Config, logger *slog.Logger) (*Server, error) {
 	}
 	s.listeners = append(peerLns, clientLns...)
 
+	// A member that has data to compare may check it against its peers'
+	// before serving (corrupt.go); a new one has nothing to compare yet.
+	restarting := wal.Exist(vfs.OS(), walDir(cfg.DataDir))
 	tr := &deferredTransport{}
 	m, err := NewMember(cfg, Env{
 		FS:           vfs.OS(),
@@ -162,6 +166,13 @@ func Start(cfg Config, logger *slog.Logger) (*Server, error) {
 	}
 	s.tr = real
 	tr.attach(real)
+	if cfg.InitialCorruptCheck && restarting {
+		if err := s.initialCorruptCheck(); err != nil {
+			s.log.Error("checkInitialHashKV failed", "err", err)
+			s.abandonStart()
+			return nil, err
+		}
+	}
 	s.publish()
 
 	peerMux := http.NewServeMux()
@@ -170,12 +181,17 @@ func Start(cfg Config, logger *slog.Logger) (*Server, error) {
 	peerMux.HandleFunc(forwardPrefix, s.serveForwarded)
 	peerMux.HandleFunc(peerDebugRaft, s.servePeerDebugRaft)
 	peerMux.HandleFunc(peerDebugControl, s.servePeerDebugControl)
+	peerMux.HandleFunc(peerHashKVPath, s.serveHashKVForPeers)
 	for _, ln := range peerLns {
 		s.serve(ln, peerMux, true)
 	}
 	s.serveClients(clientLns)
 	s.wg.Add(1)
 	go s.loop()
+	if cfg.CorruptCheckTime > 0 {
+		s.wg.Add(1)
+		go s.monitorCorruption()
+	}
 	s.log.Info("serving", "name", cfg.Name, "member", fmt.Sprintf("%x", m.ID()), "cluster", fmt.Sprintf("%x", m.ClusterID()),
 		"client-urls", cfg.ListenClientURLs, "peer-urls", cfg.ListenPeerURLs, "data-dir", cfg.DataDir)
 	return s, nil
@@ -326,6 +342,17 @@ func (s *Server) Stop() {
 		s.member.Close()
 		s.log.Info("stopped")
 	})
+}
+
+// abandonStart undoes a Start that fails after the member was opened but
+// before anything was served: background work (a snapshot the member began
+// while applying its log) is waited for before the member's files close.
+func (s *Server) abandonStart() {
+	close(s.stopping)
+	s.tr.Stop()
+	s.wg.Wait()
+	s.member.Close()
+	closeAll(s.listeners)
 }
 
 // background runs work on its own goroutine and hands done back to the loop.

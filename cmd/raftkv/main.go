@@ -159,6 +159,13 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&cfg.PeerTLS.KeyFile, "peer-key-file", "", "Path to the peer server TLS key file.")
 	fs.StringVar(&cfg.PeerTLS.TrustedCAFile, "peer-trusted-ca-file", "", "Path to the peer server TLS trusted CA file.")
 	fs.BoolVar(&cfg.PeerTLS.ClientCertAuth, "peer-client-cert-auth", false, "Enable peer client cert authentication.")
+	gates := featureGates{}
+	fs.Var(gates, "feature-gates", "A set of key=value pairs that describe server level feature gates for alpha/experimental features. raftkv implements InitialCorruptCheck (check data corruption before serving any client/peer traffic); etcd's other gates are accepted and have no effect.")
+	fs.DurationVar(&cfg.CorruptCheckTime, "corrupt-check-time", 0, "Duration of time between cluster corruption check passes (0: never).")
+	// etcd 3.6's names, deprecated there and gone from etcd 3.7: still
+	// accepted, with etcd 3.6's warning.
+	expInitialCheck := fs.Bool("experimental-initial-corrupt-check", false, "Enable to check data corruption before serving any client/peer traffic. Deprecated: use --feature-gates=InitialCorruptCheck=true.")
+	expCheckTime := fs.Duration("experimental-corrupt-check-time", 0, "Duration of time between cluster corruption check passes. Deprecated: use --corrupt-check-time.")
 	fs.BoolVar(&cfg.EnablePprof, "enable-pprof", false, "Enable runtime profiling data via HTTP server. Address is at client URL + \"/debug/pprof/\"")
 	fs.BoolVar(&cfg.ExperimentalDebugControls, "experimental-debug-controls", false, "Enable the learner's controls on /ui (loopback only).")
 	version := fs.Bool("version", false, "Print the version and exit.")
@@ -188,12 +195,43 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (se
 	if envErr != nil {
 		return cfg, false, envErr
 	}
+	if err := corruptCheckFlags(&cfg, set, gates, *expInitialCheck, *expCheckTime, stderr); err != nil {
+		return cfg, false, err
+	}
 	// As etcd: a member named something other than "default" with no
 	// --initial-cluster is a one-member cluster of itself.
 	if !set["initial-cluster"] && cfg.Name != "default" {
 		cfg.InitialCluster = cfg.Name + "=" + strings.Join(cfg.InitialAdvertisePeerURLs, ","+cfg.Name+"=")
 	}
 	return cfg, *version, nil
+}
+
+// corruptCheckFlags settles the corruption check's flags (server/corrupt.go):
+// etcd 3.7's --feature-gates=InitialCorruptCheck=true and
+// --corrupt-check-time, or etcd 3.6's deprecated --experimental-* names,
+// never both for the same setting (etcd 3.6 refuses that too).
+func corruptCheckFlags(cfg *server.Config, set map[string]bool, gates featureGates, expInitialCheck bool, expCheckTime time.Duration, stderr io.Writer) error {
+	_, gateGiven := gates["InitialCorruptCheck"]
+	cfg.InitialCorruptCheck = gates.enabled("InitialCorruptCheck")
+	if set["experimental-initial-corrupt-check"] {
+		if gateGiven {
+			return fmt.Errorf("cannot specify both flags: --experimental-initial-corrupt-check=%v and --feature-gates=InitialCorruptCheck=%v at the same time, please just use --feature-gates=InitialCorruptCheck=%v",
+				expInitialCheck, cfg.InitialCorruptCheck, cfg.InitialCorruptCheck)
+		}
+		fmt.Fprintln(stderr, "raftkv: warning: --experimental-initial-corrupt-check is deprecated in v3.6 and will be decommissioned in v3.7. Use '--feature-gates=InitialCorruptCheck=true' instead.")
+		cfg.InitialCorruptCheck = expInitialCheck
+	}
+	if set["experimental-corrupt-check-time"] {
+		if set["corrupt-check-time"] {
+			return errors.New("cannot set --experimental-corrupt-check-time and --corrupt-check-time at the same time, please use --corrupt-check-time only")
+		}
+		fmt.Fprintln(stderr, "raftkv: warning: --experimental-corrupt-check-time is deprecated in v3.6 and will be decommissioned in v3.7. Use '--corrupt-check-time' instead.")
+		cfg.CorruptCheckTime = expCheckTime
+	}
+	for _, name := range gates.ignored() {
+		fmt.Fprintf(stderr, "raftkv: warning: --feature-gates: %s has no effect in raftkv\n", name)
+	}
+	return nil
 }
 
 const usage = `Usage: raftkv [flags]

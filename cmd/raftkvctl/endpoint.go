@@ -207,8 +207,10 @@ func endpointHashKVCommand() *command {
 	return &command{
 		name:  "hashkv",
 		short: "Prints the KV history hash for each endpoint in --endpoints",
-		long: `Prints a hash of each member's key-value history up to a revision (--rev, 0:
-all of it). Members that applied the same log have the same hash.`,
+		long: `Prints a hash of each member's key-value history as of a revision (--rev, 0:
+the latest), computed as etcd computes it. Members that applied the same log
+have the same hash at the same revision, when they were compacted at the same
+revision (the JSON output shows compact_revision).`,
 		example: "raftkvctl endpoint hashkv --cluster -w table",
 		setup: func(fs *flagSet) runFunc {
 			cluster := clusterFlag(fs)
