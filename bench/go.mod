@@ -1,6 +1,6 @@
 module github.com/raftkv/raftkv/bench
 
-go 1.26
+go 1.26.0
 
 replace github.com/raftkv/raftkv => ../
 

@@ -61,8 +61,6 @@
 //
 // # Where raftkvctl differs from etcdctl, and why
 //
-//   - member list marks the leader: an IS LEADER column, after etcdctl's
-//     columns, in the simple and table formats (the JSON stays etcdctl's).
 //   - put --ttl N exists (the tutorials' etcd v2 option); put refuses more
 //     than two arguments, where etcdctl ignores the extra ones (put k Hello
 //     world would silently store "Hello").

@@ -31,10 +31,10 @@ func memberListCommand() *command {
 		name:  "list",
 		short: "Lists all members in the cluster",
 		long: `When --write-out is set to simple, this command prints out comma-separated member lists for each endpoint.
-The items in the lists are ID, Status, Name, Peer Addrs, Client Addrs, Is Learner, Is Leader.
+The items in the lists are ID, Status, Name, Peer Addrs, Client Addrs, Is Learner.
 
-IS LEADER is raftkv's addition to etcdctl's columns (simple and table formats):
-it comes from the status of the first endpoint that answers.`,
+The columns are etcdctl's, so that scripts written for etcdctl read them; to see
+which member leads, ask endpoint status (IS LEADER).`,
 		example: `raftkvctl member list
 raftkvctl member list -w table
 raftkvctl member list --consistency=s   # this member's own view, even without a leader`,
@@ -54,24 +54,11 @@ raftkvctl member list --consistency=s   # this member's own view, even without a
 					if err != nil {
 						return err
 					}
-					leader := e.findLeader(ctx, c)
-					return e.show(func(p printer) error { return p.MemberList(resp, leader) })
+					return e.show(func(p printer) error { return p.MemberList(resp) })
 				})
 			}
 		},
 	}
-}
-
-// findLeader asks the endpoints, in order, for their status until one
-// answers, and returns the leader it knows (0 if none answers, or if it
-// knows no leader: it is then in a minority, or an election is on).
-func (e *env) findLeader(ctx context.Context, c *client.Client) uint64 {
-	for _, ep := range *e.g.endpoints {
-		if resp, err := c.Status(ctx, ep); err == nil {
-			return resp.Leader
-		}
-	}
-	return 0
 }
 
 func memberAddCommand() *command {

@@ -36,7 +36,7 @@ type printer interface {
 	MemberPromote(id uint64, r *client.MemberPromoteResponse) error
 	// MemberList also gets the leader's ID (0: unknown), so that the
 	// human formats can mark the leader, which etcdctl does not.
-	MemberList(r *client.MemberListResponse, leader uint64) error
+	MemberList(r *client.MemberListResponse) error
 	MoveLeader(leader, target uint64, r *client.MoveLeaderResponse) error
 	Alarm(r *client.AlarmResponse) error
 
@@ -90,7 +90,7 @@ func (u unsupported) MemberUpdate(uint64, *client.MemberUpdateResponse) error {
 func (u unsupported) MemberPromote(uint64, *client.MemberPromoteResponse) error {
 	return u.err()
 }
-func (u unsupported) MemberList(*client.MemberListResponse, uint64) error { return u.err() }
+func (u unsupported) MemberList(*client.MemberListResponse) error { return u.err() }
 func (u unsupported) MoveLeader(uint64, uint64, *client.MoveLeaderResponse) error {
 	return u.err()
 }
@@ -119,10 +119,8 @@ func printTxnOp(p printer, op wire.ResponseOp) bool {
 // The rows below are shared by the simple format (each row joined by ", ")
 // and the table format, as in etcdctl's printer.go.
 
-func memberListTable(r *client.MemberListResponse, leader uint64) (hdr []string, rows [][]string) {
-	// IS LEADER is raftkv's addition, after etcdctl's columns so that
-	// scripts that cut fields by position still find theirs.
-	hdr = []string{"ID", "Status", "Name", "Peer Addrs", "Client Addrs", "Is Learner", "Is Leader"}
+func memberListTable(r *client.MemberListResponse) (hdr []string, rows [][]string) {
+	hdr = []string{"ID", "Status", "Name", "Peer Addrs", "Client Addrs", "Is Learner"}
 	for _, m := range r.Members {
 		status := "started"
 		if m.Name == "" {
@@ -137,7 +135,6 @@ func memberListTable(r *client.MemberListResponse, leader uint64) (hdr []string,
 			strings.Join(m.PeerURLs, ","),
 			strings.Join(m.ClientURLs, ","),
 			fmt.Sprint(m.IsLearner),
-			fmt.Sprint(leader != 0 && m.ID == leader),
 		})
 	}
 	return hdr, rows

@@ -177,7 +177,7 @@ func (p *fieldsPrinter) MemberPromote(_ uint64, r *client.MemberPromoteResponse)
 	return nil
 }
 
-func (p *fieldsPrinter) MemberList(r *client.MemberListResponse, _ uint64) error {
+func (p *fieldsPrinter) MemberList(r *client.MemberListResponse) error {
 	p.hdr(r.Header)
 	for i := range r.Members {
 		p.member(&r.Members[i])

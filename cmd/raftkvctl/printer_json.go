@@ -155,7 +155,7 @@ func (p *jsonPrinter) MoveLeader(_, _ uint64, r *client.MoveLeaderResponse) erro
 
 // MemberList is etcdctl's JSON unchanged: programs parse it, and the leader
 // is in endpoint status -w json.
-func (p *jsonPrinter) MemberList(r *client.MemberListResponse, _ uint64) error { return p.print(r) }
+func (p *jsonPrinter) MemberList(r *client.MemberListResponse) error { return p.print(r) }
 
 func (p *jsonPrinter) EndpointHealth(hs []epHealth) error { return p.print(hs) }
 func (p *jsonPrinter) EndpointStatus(ss []epStatus) error { return p.print(ss) }

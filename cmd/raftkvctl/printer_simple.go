@@ -181,8 +181,8 @@ func (p *simplePrinter) MemberPromote(id uint64, r *client.MemberPromoteResponse
 	return nil
 }
 
-func (p *simplePrinter) MemberList(r *client.MemberListResponse, leader uint64) error {
-	_, rows := memberListTable(r, leader)
+func (p *simplePrinter) MemberList(r *client.MemberListResponse) error {
+	_, rows := memberListTable(r)
 	p.rows(rows)
 	return nil
 }

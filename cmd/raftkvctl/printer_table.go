@@ -16,8 +16,8 @@ type tablePrinter struct {
 	w io.Writer
 }
 
-func (p *tablePrinter) MemberList(r *client.MemberListResponse, leader uint64) error {
-	hdr, rows := memberListTable(r, leader)
+func (p *tablePrinter) MemberList(r *client.MemberListResponse) error {
+	hdr, rows := memberListTable(r)
 	return writeTable(p.w, hdr, rows)
 }
 
