@@ -40,7 +40,10 @@ type RestoreResult struct {
 
 // SnapshotStatus describes a backup file (raftkvutl snapshot status).
 type SnapshotStatus struct {
-	Hash      uint32 // the store's digest (kv.Store.Hash: keys, history and leases)
+	// Hash is the backup's key-value history as HashKV hashes it (etcd's
+	// hash, kv.Store.HashKV): it equals the member's hashkv at the
+	// backup's revision, so a backup can be checked against its member.
+	Hash      uint32
 	Revision  int64
 	TotalKeys int64
 	TotalSize int64  // the payload's bytes: the file without its digest, as etcd counts
@@ -59,8 +62,11 @@ func ReadSnapshotStatus(backup io.Reader) (SnapshotStatus, error) {
 	if err != nil {
 		return SnapshotStatus{}, err
 	}
-	h := store.Hash()
-	return SnapshotStatus{Hash: h.Hash, Revision: h.Revision, TotalKeys: keys, TotalSize: size, ClusterID: c.ID}, nil
+	h, rev, err := store.HashKV(0)
+	if err != nil {
+		return SnapshotStatus{}, err
+	}
+	return SnapshotStatus{Hash: h.Hash, Revision: rev, TotalKeys: keys, TotalSize: size, ClusterID: c.ID}, nil
 }
 
 // RestoreOptions are a restore's choices beyond the new member's flags.
