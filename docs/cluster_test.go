@@ -46,10 +46,7 @@ func startCluster(t *testing.T, bins binaries, seen ids) *cluster {
 	t.Helper()
 	// The pages' addresses are fixed; a cluster left running would answer
 	// in place of the one this test starts.
-	if resp, err := http.Get("http://127.0.0.1:2379/health"); err == nil {
-		resp.Body.Close()
-		t.Fatal("something already serves 127.0.0.1:2379; stop that cluster first")
-	}
+	requireClusterPortsFree(t)
 	c := &cluster{bins: bins, ids: seen, data: filepath.Join(t.TempDir(), "data"), logs: &syncBuf{}, exited: make(chan struct{})}
 	// In its own process group, so that "Ctrl-C" reaches every process in
 	// it, as a terminal's would.
@@ -61,20 +58,24 @@ func startCluster(t *testing.T, bins binaries, seen ids) *cluster {
 		t.Fatal(err)
 	}
 	go func() { c.make.Wait(); close(c.exited) }()
-	waitFor(t, 2*time.Minute, "the cluster to start", func() bool {
-		for _, port := range clientPorts {
-			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/health", port))
-			if err != nil {
-				return false
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				return false
-			}
-		}
-		return true
-	})
+	waitFor(t, 2*time.Minute, "the cluster to start", clusterHealthy)
 	return c
+}
+
+// clusterHealthy reports whether every member of make cluster answers
+// /health with 200.
+func clusterHealthy() bool {
+	for _, port := range clientPorts {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/health", port))
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return false
+		}
+	}
+	return true
 }
 
 // stop kills whatever is left (after a failure; finish stops it properly).
