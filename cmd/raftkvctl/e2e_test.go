@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,63 +10,12 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // These tests run the raftkvctl binary against the shared cluster, as a
 // user at a shell would.
-
-// TestTutorial runs the seed tutorial's commands verbatim, with raftkvctl
-// in etcdctl's place (shared/seeds/, section 3.2).
-func TestTutorial(t *testing.T) {
-	c := cluster(t)
-	expect := func(r result, code int, stdout string) {
-		t.Helper()
-		if r.code != code || r.stdout != stdout {
-			t.Errorf("exit %d, stdout %q, stderr %q; want exit %d, stdout %q", r.code, r.stdout, r.stderr, code, stdout)
-		}
-	}
-	if r := c.ctl(t, "-h"); r.code != 0 || !strings.Contains(r.stdout, "COMMANDS:") {
-		t.Errorf("raftkvctl -h: %+v", r)
-	}
-	// The tutorial exports ETCDCTL_API=3: a warning, nothing worse.
-	r := execute(t, c.environ("RAFTKVCTL_API=3"), "", c.ctlPath, "put", "/testdir/testkey", "Hello world")
-	expect(r, 0, "OK\n")
-	if !strings.Contains(r.stderr, "unrecognized environment variable") {
-		t.Errorf("no warning for RAFTKVCTL_API=3: %q", r.stderr)
-	}
-	expect(c.ctl(t, "get", "/testdir/testkey"), 0, "/testdir/testkey\nHello world\n")
-	if r := c.ctl(t, "del", "/", "--prefix"); r.code != 0 || !regexp.MustCompile(`^[1-9][0-9]*\n$`).MatchString(r.stdout) {
-		t.Errorf("del / --prefix: %+v", r)
-	}
-	expect(c.ctl(t, "del", "/test", "--prefix"), 0, "0\n")
-	expect(c.ctl(t, "get", "/testdir/testkey"), 0, "")
-
-	// watch: window 1 puts, window 2 watches.
-	expect(c.ctl(t, "put", "key1", "hello"), 0, "OK\n")
-	w := c.start(t, "watch", "key1")
-	syncWatch(t, c, w, "key1")
-	expect(c.ctl(t, "put", "key1", "hello work"), 0, "OK\n")
-	expect(c.ctl(t, "del", "key1"), 0, "1\n")
-	waitFor(t, "the watch to print the put and the delete", func() bool {
-		return strings.HasSuffix(w.out.String(), "PUT\nkey1\nhello work\nDELETE\nkey1\n\n")
-	})
-	w.signal(t, syscall.SIGINT)
-	if code := w.wait(t); code != 130 {
-		t.Errorf("watch after Ctrl-C: exit %d, want 130", code)
-	}
-
-	expect(c.ctl(t, "version"), 0, "raftkvctl version: 0.1.0\nAPI version: 3.7\n")
-	// curl http://127.0.0.1:2379/version
-	resp, err := http.Get(c.members[0].clientURL + "/version")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(body), `"etcdserver":"0.1.0"`) {
-		t.Errorf("GET /version: %s", body)
-	}
-}
 
 // syncWatch returns once the watch w (on key) is in place: it puts "sync"
 // until w prints it (as text, or in base64 with -w json). A watch says
@@ -76,13 +23,16 @@ func TestTutorial(t *testing.T) {
 // that it will see what follows.
 func syncWatch(t *testing.T, c *testCluster, w *proc, key string) {
 	t.Helper()
-	waitFor(t, "the watch to start", func() bool {
-		if r := c.ctl(t, "put", key, "sync"); r.code != 0 {
-			t.Fatalf("put: %+v", r)
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		if w.exited() {
+			return // said below
+		}
+		if r := c.ctl(t, "put", key, "sync"); !assert.Zero(ct, r.code, "put %s sync: %+v", key, r) {
+			return
 		}
 		out := w.out.String()
-		return strings.Contains(out, "\nsync\n") || strings.Contains(out, `"c3luYw=="`) || w.exited()
-	})
+		assert.True(ct, strings.Contains(out, "\nsync\n") || strings.Contains(out, `"c3luYw=="`), "the watch printed no sync yet: %q", out)
+	}, waitLimit, pollEvery, "the watch on %s to start", key)
 	if w.exited() {
 		t.Fatalf("watch exited: %q %q", w.out.String(), w.errOut.String())
 	}
@@ -96,10 +46,10 @@ func TestWatch(t *testing.T) {
 	c.ctl(t, "put", "/testw/a", "1")
 	c.ctl(t, "put", "/testw/a", "2")
 	var got string
-	waitFor(t, "both puts", func() bool {
+	require.Eventually(t, func() bool {
 		got = w.out.String()
 		return strings.Count(got, `"L3Rlc3R3L2E="`) == 3 // key /testw/a: twice in kv, once in prev_kv
-	})
+	}, waitLimit, pollEvery, "both puts")
 	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
 	want := golden(t, "etcdctl watch /testw --prefix --prev-kv -w json", 0)
 	want = want[strings.Index(want, "{"):strings.Index(want, "[watch ended")]
@@ -116,15 +66,15 @@ func TestWatch(t *testing.T) {
 func TestLock(t *testing.T) {
 	c := cluster(t)
 	first := c.start(t, "lock", "e2elock")
-	waitFor(t, "the first to hold the lock", func() bool {
+	require.Eventually(t, func() bool {
 		return regexp.MustCompile(`^e2elock/[0-9a-f]+\n\n$`).MatchString(first.out.String()) || first.exited()
-	})
+	}, waitLimit, pollEvery, "the first to hold the lock")
 	key := strings.TrimSpace(first.out.String())
 	second := c.start(t, "lock", "e2elock", "--", "sh", "-c", `echo "got-it $ETCD_LOCK_KEY $RAFTKV_LOCK_KEY"`)
 	// The second has queued once its key is there; it must then wait.
-	waitFor(t, "the second to queue", func() bool {
+	require.Eventually(t, func() bool {
 		return strings.Count(c.ctl(t, "get", "e2elock", "--prefix", "--keys-only").stdout, "e2elock/") == 2 || second.exited()
-	})
+	}, waitLimit, pollEvery, "the second to queue")
 	if second.exited() || second.out.String() != "" {
 		t.Fatalf("the second took the lock while the first held it: %q %q", second.out.String(), second.errOut.String())
 	}
@@ -150,13 +100,13 @@ func TestElect(t *testing.T) {
 	c := cluster(t)
 	leaderRE := regexp.MustCompile(`^e2eelect/[0-9a-f]+\np1\n$`)
 	first := c.start(t, "elect", "e2eelect", "p1")
-	waitFor(t, "p1 to lead", func() bool { return leaderRE.MatchString(first.out.String()) || first.exited() })
+	require.Eventually(t, func() bool { return leaderRE.MatchString(first.out.String()) || first.exited() }, waitLimit, pollEvery, "p1 to lead")
 	observer := c.start(t, "elect", "-l", "e2eelect")
-	waitFor(t, "the observer to see p1", func() bool { return strings.Contains(observer.out.String(), "\np1\n") || observer.exited() })
+	require.Eventually(t, func() bool { return strings.Contains(observer.out.String(), "\np1\n") || observer.exited() }, waitLimit, pollEvery, "the observer to see p1")
 	second := c.start(t, "elect", "e2eelect", "p2")
-	waitFor(t, "p2 to campaign", func() bool {
+	require.Eventually(t, func() bool {
 		return strings.Count(c.ctl(t, "get", "e2eelect", "--prefix", "--keys-only").stdout, "e2eelect/") == 2 || second.exited()
-	})
+	}, waitLimit, pollEvery, "p2 to campaign")
 	if second.out.String() != "" {
 		t.Fatalf("p2 leads while p1 does: %q", second.out.String())
 	}
@@ -164,10 +114,10 @@ func TestElect(t *testing.T) {
 	if code := first.wait(t); code != 0 {
 		t.Errorf("p1 after Ctrl-C: exit %d, stderr %q", code, first.errOut.String())
 	}
-	waitFor(t, "p2 to lead", func() bool {
+	require.Eventually(t, func() bool {
 		return regexp.MustCompile(`^e2eelect/[0-9a-f]+\np2\n$`).MatchString(second.out.String()) || second.exited()
-	})
-	waitFor(t, "the observer to see p2", func() bool { return strings.HasSuffix(observer.out.String(), "\np2\n") })
+	}, waitLimit, pollEvery, "p2 to lead")
+	require.Eventually(t, func() bool { return strings.HasSuffix(observer.out.String(), "\np2\n") }, waitLimit, pollEvery, "the observer to see p2")
 	if got := observer.out.String(); got != first.out.String()+second.out.String() {
 		t.Errorf("the observer saw %q, want the two leaders %q then %q", got, first.out.String(), second.out.String())
 	}
