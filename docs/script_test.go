@@ -51,14 +51,14 @@ func TestMakeClusterStoppedByAScript(t *testing.T) {
 			t.Logf("cluster log:\n%s", logs.String())
 		}
 	})
-	require.Eventually(t, clusterHealthy, 2*time.Minute, 50*time.Millisecond,
+	require.Eventually(t, clusterHealthy, 2*time.Minute, pollEvery,
 		"the cluster to start: every member answering /health")
 
 	require.NoError(t, syscall.Kill(-group, syscall.SIGINT))
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		left, _ := exec.Command("pgrep", "-a", "-g", strconv.Itoa(group)).Output()
 		assert.Empty(c, string(bytes.TrimSpace(left)), "processes left in the group")
-	}, 20*time.Second, 50*time.Millisecond, "every process of the group (members, scripts/cluster.sh, make) to exit after SIGINT")
+	}, 20*time.Second, pollEvery, "every process of the group (members, scripts/cluster.sh, make) to exit after SIGINT")
 	require.Contains(t, logs.String(), "cluster stopped", "the script says that it stopped the cluster")
 }
 
