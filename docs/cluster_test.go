@@ -168,7 +168,7 @@ func (c *cluster) startBackground(t *testing.T, st step, cmd string) {
 	// A lock, a campaign or a keep-alive prints once it holds what it
 	// asked for; the page's next command relies on that.
 	require.Eventually(t, func() bool {
-		return len(c.ids.missing(w.out.String(), st.want)) == 0
+		return len(c.ids.missingFrom(st, w.out.String())) == 0
 	}, 20*time.Second, pollEvery, fmt.Sprintf("%s to print %q", st, st.want))
 }
 
@@ -179,7 +179,7 @@ func (c *cluster) finish(t *testing.T) {
 	t.Helper()
 	for _, w := range c.background {
 		require.Eventually(t, func() bool {
-			return len(c.ids.missing(w.out.String(), w.st.want)) == 0
+			return len(c.ids.missingFrom(w.st, w.out.String())) == 0
 		}, 10*time.Second, pollEvery, fmt.Sprintf("%s to print %q", w.st, w.st.want))
 		w.cmd.Process.Signal(syscall.SIGINT)
 		exited := make(chan struct{})

@@ -51,6 +51,14 @@ func TestQuotedLinesMatching(t *testing.T) {
 	if m := seen.missing("m1 became leader\nm2 follows\n", []string{"m2 follows", "m1 became leader"}); len(m) != 1 {
 		t.Fatalf("two lines printed in the other order: missing %q", m)
 	}
+	// But a member list comes in the order of IDs drawn anew each run.
+	list := step{cmd: "bin/raftkvctl member list", want: []string{"…, started, m4, …", "…, started, m1, …"}}
+	if m := seen.missingFrom(list, "1a, started, m1, x\n2b, started, m4, x\n"); len(m) != 0 {
+		t.Fatalf("a member list in another order than quoted: missing %q", m)
+	}
+	if m := seen.missingFrom(list, "1a, started, m1, x\n"); len(m) != 1 {
+		t.Fatalf("a member missing from a member list went unnoticed: missing %q", m)
+	}
 }
 
 func TestReadSteps(t *testing.T) {
