@@ -264,8 +264,7 @@ func TestLeases(t *testing.T) {
 		t.Errorf("first keepalive: %+v", first)
 	}
 	kcancel()
-	for range ch { // closed once the context is done
-	}
+	requireClosed(t, ch, "the keep-alive channel after its context was canceled")
 	store.Expire(g.ID)
 	if _, err := c.KeepAliveOnce(ctx, g.ID); !errors.Is(err, ErrLeaseNotFound) {
 		t.Errorf("keepalive of an ended lease: %v", err)
@@ -395,7 +394,23 @@ func TestWatchCancelClosesTheChannel(t *testing.T) {
 	wch := c.Watch(ctx, "k", WithCreatedNotify())
 	<-wch
 	cancel()
-	for range wch {
+	requireClosed(t, wch, "the watch channel after its context was canceled")
+}
+
+// requireClosed drains ch until it is closed, and fails the test (rather
+// than hang it) if it is still open 10 s later.
+func requireClosed[T any](t *testing.T, ch <-chan T, what string) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case _, open := <-ch:
+			if !open {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("%s is still open 10 s later", what)
+		}
 	}
 }
 

@@ -14,6 +14,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // cluster is `make cluster` run as a reader would, in a terminal of its own,
@@ -46,10 +49,7 @@ func startCluster(t *testing.T, bins binaries, seen ids) *cluster {
 	t.Helper()
 	// The pages' addresses are fixed; a cluster left running would answer
 	// in place of the one this test starts.
-	if resp, err := http.Get("http://127.0.0.1:2379/health"); err == nil {
-		resp.Body.Close()
-		t.Fatal("something already serves 127.0.0.1:2379; stop that cluster first")
-	}
+	requireClusterPortsFree(t)
 	c := &cluster{bins: bins, ids: seen, data: filepath.Join(t.TempDir(), "data"), logs: &syncBuf{}, exited: make(chan struct{})}
 	// In its own process group, so that "Ctrl-C" reaches every process in
 	// it, as a terminal's would.
@@ -61,20 +61,24 @@ func startCluster(t *testing.T, bins binaries, seen ids) *cluster {
 		t.Fatal(err)
 	}
 	go func() { c.make.Wait(); close(c.exited) }()
-	waitFor(t, 2*time.Minute, "the cluster to start", func() bool {
-		for _, port := range clientPorts {
-			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/health", port))
-			if err != nil {
-				return false
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				return false
-			}
-		}
-		return true
-	})
+	require.Eventually(t, clusterHealthy, 2*time.Minute, pollEvery, "the cluster to start")
 	return c
+}
+
+// clusterHealthy reports whether every member of make cluster answers
+// /health with 200.
+func clusterHealthy() bool {
+	for _, port := range clientPorts {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/health", port))
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return false
+		}
+	}
+	return true
 }
 
 // stop kills whatever is left (after a failure; finish stops it properly).
@@ -124,23 +128,11 @@ func (c *cluster) run(t *testing.T, st step) {
 		c.startBackground(t, st, cmd)
 		return
 	}
-	// Reads are retried until they show what the page says (a restarted
-	// member takes a moment to catch up); anything that changes the
-	// cluster runs once.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		out, err := shell(c.bins.repo, cmd)
-		failed := (err != nil) != showsError(st) || len(c.ids.missing(out, st.want)) > 0
-		if !failed || !readOnly(st.cmd) || time.Now().After(deadline) {
-			checkOutput(t, c.ids, st, out, err)
-			break
-		}
-		time.Sleep(200 * time.Millisecond) // a retry interval, bounded by the deadline above
-	}
+	runOrRetryRead(t, c.bins.repo, c.ids, st, cmd)
 	if strings.HasPrefix(st.cmd, "make stop-member") {
-		waitFor(t, 30*time.Second, "a new leader to win (in the logs)", func() bool {
+		require.Eventually(t, func() bool {
 			return regexp.MustCompile(`became leader at term [3-9]`).MatchString(c.logs.String())
-		})
+		}, 30*time.Second, pollEvery, "a new leader to win (in the logs)")
 	}
 }
 
@@ -170,14 +162,14 @@ func (c *cluster) startBackground(t *testing.T, st step, cmd string) {
 		// A watch prints nothing until a change; the members' metrics
 		// say when its stream is open, so the page's next change is not
 		// missed.
-		waitFor(t, 10*time.Second, "the watch to be established", func() bool { return watchersOpen() > before })
+		require.Eventually(t, func() bool { return watchersOpen() > before }, 10*time.Second, pollEvery, "the watch to be established")
 		return
 	}
 	// A lock, a campaign or a keep-alive prints once it holds what it
 	// asked for; the page's next command relies on that.
-	waitFor(t, 20*time.Second, fmt.Sprintf("%s to print %q", st, st.want), func() bool {
-		return len(c.ids.missing(w.out.String(), st.want)) == 0
-	})
+	require.Eventually(t, func() bool {
+		return len(c.ids.missingFrom(st, w.out.String())) == 0
+	}, 20*time.Second, pollEvery, fmt.Sprintf("%s to print %q", st, st.want))
 }
 
 // finish checks what the long-running commands printed and that the crashed member
@@ -186,17 +178,25 @@ func (c *cluster) startBackground(t *testing.T, st step, cmd string) {
 func (c *cluster) finish(t *testing.T) {
 	t.Helper()
 	for _, w := range c.background {
-		waitFor(t, 10*time.Second, fmt.Sprintf("%s to print %q", w.st, w.st.want), func() bool {
-			return len(c.ids.missing(w.out.String(), w.st.want)) == 0
-		})
+		require.Eventually(t, func() bool {
+			return len(c.ids.missingFrom(w.st, w.out.String())) == 0
+		}, 10*time.Second, pollEvery, fmt.Sprintf("%s to print %q", w.st, w.st.want))
 		w.cmd.Process.Signal(syscall.SIGINT)
-		w.cmd.Wait()
+		exited := make(chan struct{})
+		go func() { w.cmd.Wait(); close(exited) }()
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			w.cmd.Process.Kill()
+			<-exited
+			t.Errorf("%s: still running 10 s after Ctrl-C", w.st)
+		}
 	}
 	c.background = nil
 	if c.stopped != 0 {
-		waitFor(t, 10*time.Second, "the restarted member to follow the new leader", func() bool {
+		require.Eventually(t, func() bool {
 			return strings.Contains(c.logs.String(), fmt.Sprintf("m%d | ", c.stopped)) && strings.Contains(c.logs.String(), "following leader")
-		})
+		}, 10*time.Second, pollEvery, "the restarted member to follow the new leader")
 	}
 	syscall.Kill(-c.make.Process.Pid, syscall.SIGINT)
 	select {
@@ -206,18 +206,19 @@ func (c *cluster) finish(t *testing.T) {
 	}
 	// Nothing is left: no member, and nothing else of the terminal's
 	// process group (the script's loop, a log prefixer).
-	waitFor(t, 10*time.Second, "every member and the script to exit", func() bool {
-		members, _ := exec.Command("pgrep", "-f", c.data).Output()
-		group, _ := exec.Command("pgrep", "-g", strconv.Itoa(c.make.Process.Pid)).Output()
-		return len(bytes.TrimSpace(members)) == 0 && len(bytes.TrimSpace(group)) == 0
-	})
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		members, _ := exec.Command("pgrep", "-a", "-f", c.data).Output()
+		group, _ := exec.Command("pgrep", "-a", "-g", strconv.Itoa(c.make.Process.Pid)).Output()
+		assert.Empty(ct, string(bytes.TrimSpace(members)), "members left running")
+		assert.Empty(ct, string(bytes.TrimSpace(group)), "processes left in make cluster's group")
+	}, 10*time.Second, pollEvery, "every member and the script to exit after Ctrl-C")
 }
 
 // leader asks each member's status which one leads (1, 2 or 3).
 func (c *cluster) leader(t *testing.T) int {
 	t.Helper()
 	var lead int
-	waitFor(t, 20*time.Second, "a leader", func() bool {
+	require.Eventually(t, func() bool {
 		for i, port := range clientPorts {
 			resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/v3/maintenance/status", port), "application/json", strings.NewReader("{}"))
 			if err != nil {
@@ -237,7 +238,7 @@ func (c *cluster) leader(t *testing.T) int {
 			}
 		}
 		return false
-	})
+	}, 20*time.Second, pollEvery, "a leader")
 	return lead
 }
 

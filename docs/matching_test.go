@@ -41,6 +41,24 @@ func TestQuotedLinesMatching(t *testing.T) {
 	if m := seen.missing("Hello world\n", []string{"Hello World"}); len(m) != 1 {
 		t.Fatal("a changed line was not reported")
 	}
+	// Quoted lines appear in the order quoted.
+	if m := seen.missing("PUT\nkey1\nhello\n", []string{"PUT", "key1", "hello"}); len(m) != 0 {
+		t.Fatalf("lines in the quoted order: missing %q", m)
+	}
+	if m := seen.missing("DELETE\nkey1\nPUT\nkey1\nhello\n", []string{"PUT", "key1", "DELETE"}); len(m) != 1 || m[0] != "DELETE" {
+		t.Fatalf("a line printed before the one quoted above it was not reported: missing %q", m)
+	}
+	if m := seen.missing("m1 became leader\nm2 follows\n", []string{"m2 follows", "m1 became leader"}); len(m) != 1 {
+		t.Fatalf("two lines printed in the other order: missing %q", m)
+	}
+	// But a member list comes in the order of IDs drawn anew each run.
+	list := step{cmd: "bin/raftkvctl member list", want: []string{"…, started, m4, …", "…, started, m1, …"}}
+	if m := seen.missingFrom(list, "1a, started, m1, x\n2b, started, m4, x\n"); len(m) != 0 {
+		t.Fatalf("a member list in another order than quoted: missing %q", m)
+	}
+	if m := seen.missingFrom(list, "1a, started, m1, x\n"); len(m) != 1 {
+		t.Fatalf("a member missing from a member list went unnoticed: missing %q", m)
+	}
 }
 
 func TestReadSteps(t *testing.T) {

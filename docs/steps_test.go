@@ -4,9 +4,10 @@
 // The convention the pages follow: inside a fenced code block, a line that
 // starts with "$ " is a command, and the non-blank lines under it, up to the
 // next command or the end of the block, are output it must print (each
-// line must appear in what it prints). Blocks without "$ " lines — config
-// files, directory layouts, commands that need root — are illustrations and
-// are not run.
+// line must appear in what it prints, in the order quoted; see anyOrder
+// for the exceptions). Blocks without
+// "$ " lines — config files, directory layouts, commands that need root —
+// are illustrations and are not run.
 package docs_test
 
 import (
@@ -20,7 +21,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // step is one "$ command" of a page, with the output lines quoted under it.
@@ -116,10 +116,31 @@ func (m ids) apply(cmd string) string {
 	})
 }
 
-// missing returns the wanted lines that out does not contain, binding the
-// IDs of those it does.
+// missingFrom returns the lines a step quotes that its output out lacks:
+// in the order quoted, but for the commands whose lines come in an order
+// no page can quote (anyOrder).
+func (m ids) missingFrom(st step, out string) []string {
+	if !anyOrder.MatchString(st.cmd) {
+		return m.missing(out, st.want)
+	}
+	var missing []string
+	for _, w := range st.want {
+		missing = append(missing, m.missing(out, []string{w})...)
+	}
+	return missing
+}
+
+// anyOrder matches the commands whose output lines come in an order that
+// changes from run to run: member and lease lists are sorted by IDs drawn
+// anew for each run, and endpoint health prints the answers as they come.
+var anyOrder = regexp.MustCompile(`\b(member list|lease list|endpoint health)\b`)
+
+// missing returns the wanted lines that out does not contain in the order
+// the page quotes them (each after the one before), binding the IDs of
+// those it does.
 func (m ids) missing(out string, want []string) []string {
 	var missing []string
+	from := 0 // where the next wanted line is looked for
 	for _, w := range want {
 		var pattern strings.Builder
 		var unbound []string
@@ -136,14 +157,15 @@ func (m ids) missing(out string, want []string) []string {
 			last = loc[1]
 		}
 		pattern.WriteString(literal(w[last:]))
-		found := regexp.MustCompile(pattern.String()).FindStringSubmatch(out)
-		if found == nil {
+		loc := regexp.MustCompile(pattern.String()).FindStringSubmatchIndex(out[from:])
+		if loc == nil {
 			missing = append(missing, w)
 			continue
 		}
 		for i, id := range unbound {
-			m[id] = found[i+1]
+			m[id] = out[from+loc[2*i+2] : from+loc[2*i+3]]
 		}
+		from += loc[1]
 	}
 	return missing
 }
@@ -164,15 +186,3 @@ type syncBuf struct {
 
 func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
 func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", within, what)
-		}
-		time.Sleep(50 * time.Millisecond) // the polling helper: a condition with a deadline
-	}
-}

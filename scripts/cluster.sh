@@ -40,8 +40,11 @@ start_member() {
 	# first time). This is a cluster for learning on loopback, so the /ui
 	# page's pause/isolate/transfer controls are switched on.
 	# The subshell says how the member ended, in the member's own words
-	# (bash's "Killed" job notice is silenced by its 2>/dev/null).
-	( "$BIN/raftkv" --name "m$n" --data-dir "$DATA/m$n" \
+	# (bash's "Killed" job notice is silenced by its 2>/dev/null). It does
+	# not stop at a failed pipeline (set -e with pipefail would, before
+	# saying that a member was killed).
+	( set +e
+		"$BIN/raftkv" --name "m$n" --data-dir "$DATA/m$n" \
 		--listen-client-urls "http://127.0.0.1:$c" --advertise-client-urls "http://127.0.0.1:$c" \
 		--listen-peer-urls "http://127.0.0.1:$p" --initial-advertise-peer-urls "http://127.0.0.1:$p" \
 		--initial-cluster "$CLUSTER" --initial-cluster-token "$TOKEN" --initial-cluster-state "$state" \
@@ -82,6 +85,30 @@ running() {
 	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
 }
 
+# cluster_over: no member runs, none is asked to start, and at least one
+# ended by itself (a signal or a failure) rather than by `stop`, which
+# removes its pid file: a cluster crashed member by member with `stop` is
+# still served, so that `start` can bring it back.
+#
+# This is how the loop below learns that the cluster was interrupted when
+# its own trap cannot: a script that runs `make cluster &` starts it with
+# SIGINT ignored (a non-interactive shell does that to background jobs), and
+# bash can never trap a signal that was ignored when it started. The
+# members, Go programs, still hear SIGINT sent to the process group and
+# stop; the loop sees them gone.
+cluster_over() {
+	local n ended=no
+	for n in 1 2 3; do
+		if running "$n" || [ -e "$DATA/m$n.start" ]; then
+			return 1
+		fi
+		if [ -e "$DATA/m$n.pid" ]; then
+			ended=yes
+		fi
+	done
+	[ "$ended" = yes ]
+}
+
 run() {
 	mkdir -p "$DATA"
 	rm -f "$DATA"/m*.start
@@ -119,6 +146,10 @@ run() {
 				fi
 			fi
 		done
+		if cluster_over; then
+			echo "every member has ended"
+			exit 0 # through cleanup, the EXIT trap
+		fi
 		sleep 0.3
 	done
 }

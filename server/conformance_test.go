@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // The conformance test replays the requests of the etcd v3.7.3 transcripts
@@ -126,14 +128,14 @@ func TestConformance_EtcdJSONGatewayTranscript(t *testing.T) {
 	}
 	c := startLiveCluster(t, 3, nil)
 	// Let every member publish its name and client URLs, as etcd's have.
-	eventually(t, 10*time.Second, func() bool {
+	require.Eventually(t, func() bool {
 		for _, m := range c.servers[0].view.Load().Members {
 			if m.Name == "" || len(m.ClientURLs) == 0 {
 				return false
 			}
 		}
 		return true
-	})
+	}, 10*time.Second, 5*time.Millisecond, "every member to publish its name and client URLs")
 	n := &normalizer{leases: map[string]string{}}
 	member := func(port string) int { return map[string]int{"22379": 0, "22389": 1, "22399": 2}[port] }
 	put := func(key, value, lease string) {

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // liveCluster runs real Servers — real sockets on 127.0.0.1, real files in
@@ -121,7 +123,7 @@ func (c *liveCluster) url(i int) string { return c.cfgs[i].AdvertiseClientURLs[0
 func (c *liveCluster) waitLeader() int {
 	c.t.Helper()
 	leader := -1
-	eventually(c.t, 20*time.Second, func() bool {
+	require.Eventually(c.t, func() bool {
 		lead := uint64(0)
 		for _, s := range c.servers {
 			if s == nil {
@@ -139,7 +141,7 @@ func (c *liveCluster) waitLeader() int {
 			}
 		}
 		return leader >= 0
-	})
+	}, 20*time.Second, 5*time.Millisecond, "every running member to agree on one leader")
 	return leader
 }
 
@@ -153,18 +155,6 @@ func (c *liveCluster) post(i int, path, body string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, within time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %s", within)
-		}
-		time.Sleep(5 * time.Millisecond) // the one polling helper: waits on a condition with a deadline
-	}
 }
 
 // A leader that is stopped (SIGTERM) hands leadership over first, so a

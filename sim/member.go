@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"time"
 )
 
 // MemberConfig describes one member-level simulation run: N real members
@@ -35,9 +36,12 @@ type MemberConfig struct {
 	Trace int
 	// Timeline records what the HTML trace draws (roles, faults, client
 	// operations, and the messages between WindowStart and WindowEnd).
-	Timeline                 bool
-	WindowStart, WindowEnd   Time
-	LinearizabilityTimeLimit int // seconds porcupine may take (0: 20)
+	Timeline               bool
+	WindowStart, WindowEnd Time
+	// LinearizabilityTimeout is the wall time porcupine may search for a
+	// linearization (0: 20 s). A search that runs out fails the seed: a
+	// history nobody checked is not a history that passed.
+	LinearizabilityTimeout time.Duration
 }
 
 // DefaultMemberConfig is what `raftsim -mode member -seed N` runs. The

@@ -1,8 +1,10 @@
 package sim
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,4 +141,36 @@ func TestMemberLinearizabilityFailureIsVisualized(t *testing.T) {
 	if st, err := os.Stat(path); err != nil || st.Size() < 1000 {
 		t.Fatalf("visualisation: %v %v", st, err)
 	}
+}
+
+// A check that runs out of time fails the seed (issue 12, item 13): before,
+// porcupine's Unknown was only traced, and the seed passed unchecked. The
+// run's own history gets a tangle on a key of its own that no search
+// finishes — 24 overlapping writes, then a read of a value none wrote, so
+// that porcupine must try every order of the writes before it can say
+// Illegal — and a limit of 50 ms.
+func TestMemberLinearizabilityTimeoutFailsTheSeed(t *testing.T) {
+	s := newMemberSim(DefaultMemberConfig(4))
+	if res := s.run(); !res.Passed() {
+		t.Fatal(res.Violation)
+	}
+	const writers = 24
+	for i := range writers {
+		s.hist.ops = append(s.hist.ops, &opRecord{client: 100 + i, kind: opPut, key: "k-tangle",
+			value: fmt.Sprintf("v%d", i), call: 0, ret: Time(1000 + i), outcome: outcomeOK})
+	}
+	phantom := &opRecord{client: 200, kind: opGet, key: "k-tangle", call: 2000, ret: 2001, outcome: outcomeOK, found: true}
+	phantom.got.value = "never-written"
+	s.hist.ops = append(s.hist.ops, phantom)
+
+	s.cfg.LinearizabilityTimeout = 50 * time.Millisecond
+	s.violation = ""
+	s.checkLinearizable()
+	if s.res.Linearizability != string(porcupine.Unknown) {
+		t.Fatalf("porcupine answered %q on the tangle within 50 ms; the test needs a history it cannot finish", s.res.Linearizability)
+	}
+	if !strings.Contains(s.violation, "gave up") {
+		t.Fatalf("porcupine gave up, but the seed's violation is %q", s.violation)
+	}
+	t.Log(s.violation)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/raftkv/raftkv/raft"
+	"github.com/stretchr/testify/require"
 )
 
 // counter is a Handler that only counts, and pokes the benchmark every
@@ -67,7 +68,7 @@ func benchmarkSend(b *testing.B, dataSize int, tweak func(*Config)) {
 	}
 	frame := msgFrame(b, msgs[0])
 	a.tr.Send(msgs[:1])
-	waitFor(b, "the stream", func() bool { return recv.n.Load() == 1 })
+	require.Eventually(b, func() bool { return recv.n.Load() == 1 }, waitLimit, pollEvery, "the stream")
 	recv.n.Store(0)
 
 	b.ReportAllocs()

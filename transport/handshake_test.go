@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/raftkv/raftkv/raft"
+	"github.com/stretchr/testify/require"
 )
 
 func TestClusterIDMismatchIsRefused(t *testing.T) {
@@ -32,16 +33,16 @@ func TestClusterIDMismatchIsRefused(t *testing.T) {
 		{a, "rejected connection from member 2: cluster ID mismatch (local c7, remote c8)"},
 		{b, "peer 1 unreachable: member 1 refused the connection: cluster ID mismatch (local c8, remote c7)"},
 	} {
-		waitFor(t, fmt.Sprintf("member %d to log %q", want.m.id, want.line), func() bool { return want.m.logs.contains(want.line) })
+		require.Eventually(t, func() bool { return want.m.logs.contains(want.line) }, waitLimit, pollEvery, fmt.Sprintf("member %d to log %q", want.m.id, want.line))
 	}
-	waitFor(t, "ReportUnreachable(2)", func() bool {
+	require.Eventually(t, func() bool {
 		a.tr.Send([]raft.Message{heartbeat(1, 2, 1)})
 		return a.rec.unreachableCount(2) > 0
-	})
+	}, waitLimit, pollEvery, "ReportUnreachable(2)")
 
 	// A snapshot is refused too, before its body is sent.
 	a.tr.Send([]raft.Message{snapshotMsg(1, 2, 4<<20)})
-	waitFor(t, "ReportSnapshot(2, false)", func() bool { return len(a.rec.snapshotReports()) == 1 })
+	require.Eventually(t, func() bool { return len(a.rec.snapshotReports()) == 1 }, waitLimit, pollEvery, "ReportSnapshot(2, false)")
 	if r := a.rec.snapshotReports()[0]; r.delivered {
 		t.Fatalf("a snapshot to another cluster was reported delivered")
 	}
@@ -58,12 +59,12 @@ func TestWrongMemberIDIsRefused(t *testing.T) {
 	a := startMember(t, testConfig(7, 1), "127.0.0.1:0")
 	b := startMember(t, testConfig(7, 2), "127.0.0.1:0")
 	a.tr.AddPeer(3, []string{b.url}) // member 3's URL now belongs to member 2
-	waitFor(t, "b to refuse", func() bool {
+	require.Eventually(t, func() bool {
 		return b.logs.contains("rejected connection from member 1: member ID mismatch (this is member 2, the connection is for member 3)")
-	})
-	waitFor(t, "a to log it", func() bool {
+	}, waitLimit, pollEvery, "b to refuse")
+	require.Eventually(t, func() bool {
 		return a.logs.contains("peer 3 unreachable: member 2 refused the connection: member ID mismatch")
-	})
+	}, waitLimit, pollEvery, "a to log it")
 	a.tr.Send([]raft.Message{heartbeat(1, 3, 1)})
 	if b.rec.count() != 0 {
 		t.Fatalf("a message for member 3 was delivered to member 2")
@@ -145,7 +146,7 @@ func TestBadStreamsAreClosedNotDelivered(t *testing.T) {
 				t.Fatalf("the stream was not closed: %v", err)
 			}
 			want := fmt.Sprintf("closing stream from member %x: ", from)
-			waitFor(t, "the log line", func() bool { return b.logs.contains(want) && b.logs.contains(tc.log) })
+			require.Eventually(t, func() bool { return b.logs.contains(want) && b.logs.contains(tc.log) }, waitLimit, pollEvery, "the log line")
 		})
 	}
 	if got := b.rec.count(); got != 1 {
@@ -156,7 +157,7 @@ func TestBadStreamsAreClosedNotDelivered(t *testing.T) {
 	a := startMember(t, testConfig(7, 1), "127.0.0.1:0")
 	a.tr.AddPeer(2, []string{b.url})
 	a.tr.Send([]raft.Message{heartbeat(1, 2, 9)})
-	waitFor(t, "a real heartbeat", func() bool { return b.rec.count() == 2 })
+	require.Eventually(t, func() bool { return b.rec.count() == 2 }, waitLimit, pollEvery, "a real heartbeat")
 }
 
 func TestPingIsAnswered(t *testing.T) {
@@ -286,7 +287,7 @@ func TestNewerStreamReplacesOlder(t *testing.T) {
 	if _, err := old.Write(msgFrame(t, heartbeat(1, 2, 1))); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the first stream to deliver", func() bool { return b.rec.count() == 1 })
+	require.Eventually(t, func() bool { return b.rec.count() == 1 }, waitLimit, pollEvery, "the first stream to deliver")
 	newer, _ := rawStream(t, b, 1)
 	old.SetReadDeadline(time.Now().Add(20 * time.Second))
 	if _, err := oldR.ReadByte(); err != io.EOF {
@@ -295,5 +296,5 @@ func TestNewerStreamReplacesOlder(t *testing.T) {
 	if _, err := newer.Write(msgFrame(t, heartbeat(1, 2, 2))); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the newer stream to deliver", func() bool { return b.rec.count() == 2 })
+	require.Eventually(t, func() bool { return b.rec.count() == 2 }, waitLimit, pollEvery, "the newer stream to deliver")
 }

@@ -12,23 +12,19 @@ import (
 	"time"
 
 	"github.com/raftkv/raftkv/raft"
+	"github.com/stretchr/testify/assert"
 )
 
-// waitFor polls cond until it holds or the deadline passes. Tests wait on
-// conditions, never on sleeps: a sleep long enough for a busy 2-core CI
-// machine is a waste everywhere else, and one short enough is flaky.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
+// Tests wait on conditions, never on sleeps (require.Eventually): a sleep
+// long enough for a busy 2-core CI machine is a waste everywhere else, and
+// one short enough is flaky. waitLimit is a deadline such a machine meets
+// easily; pollEvery is how often the condition is asked.
+const (
+	waitLimit = 20 * time.Second
+	pollEvery = 2 * time.Millisecond
+)
 
-// isClosed returns a condition for waitFor: ch has been closed.
+// isClosed returns a condition for require.Eventually: ch has been closed.
 func isClosed(ch <-chan struct{}) func() bool {
 	return func() bool {
 		select {
@@ -46,14 +42,13 @@ func isClosed(ch <-chan struct{}) func() bool {
 func checkNoLeaks(t *testing.T) {
 	before := runtime.NumGoroutine()
 	t.Cleanup(func() {
-		deadline := time.Now().Add(10 * time.Second)
-		for runtime.NumGoroutine() > before {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Fatalf("%d goroutines before the test, %d after:\n%s", before, runtime.NumGoroutine(), buf)
-			}
-			time.Sleep(5 * time.Millisecond)
+		// The condition runs in a goroutine of its own: one more than
+		// the test left.
+		ended := func() bool { return runtime.NumGoroutine()-1 <= before }
+		if !assert.Eventually(t, ended, 10*time.Second, 5*time.Millisecond, "the test's goroutines to end") {
+			buf := make([]byte, 1<<20)
+			buf = buf[:runtime.Stack(buf, true)]
+			t.Fatalf("%d goroutines before the test, %d after:\n%s", before, runtime.NumGoroutine(), buf)
 		}
 	})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/raftkv/raftkv/raft"
+	"github.com/stretchr/testify/require"
 )
 
 // snapshotMsg is a MsgSnap with size bytes of pseudo-random data.
@@ -140,20 +141,20 @@ func TestSnapshotDoesNotHoldBackHeartbeats(t *testing.T) {
 
 	snap := snapshotMsg(1, 2, 20<<20)
 	a.tr.Send([]raft.Message{snap})
-	waitFor(t, "the snapshot to stall mid-transfer", g.isStalled)
+	require.Eventually(t, g.isStalled, waitLimit, pollEvery, "the snapshot to stall mid-transfer")
 
 	// The snapshot is stuck after 1 MiB; heartbeats still go through, one
 	// after the other.
 	for i := uint64(1); i <= 20; i++ {
 		a.tr.Send([]raft.Message{heartbeat(1, 2, i)})
-		waitFor(t, "a heartbeat during the snapshot", func() bool { return b.rec.count() == int(i) })
+		require.Eventually(t, func() bool { return b.rec.count() == int(i) }, waitLimit, pollEvery, "a heartbeat during the snapshot")
 	}
 	if reps := a.rec.snapshotReports(); len(reps) != 0 {
 		t.Fatalf("snapshot reported before it could have arrived: %v", reps)
 	}
 
 	open()
-	waitFor(t, "ReportSnapshot(2, true)", func() bool { return len(a.rec.snapshotReports()) == 1 })
+	require.Eventually(t, func() bool { return len(a.rec.snapshotReports()) == 1 }, waitLimit, pollEvery, "ReportSnapshot(2, true)")
 	if got := a.rec.snapshotReports()[0]; got != (snapshotStatus{2, true}) {
 		t.Fatalf("snapshot report %+v, want delivered to 2", got)
 	}
@@ -189,16 +190,16 @@ func TestSnapshotFailuresAreReported(t *testing.T) {
 	// To a member the transport does not know: answered at once, or raft
 	// would keep that follower paused.
 	a.tr.Send([]raft.Message{snapshotMsg(1, 9, 10)})
-	waitFor(t, "ReportSnapshot(9, false)", func() bool { return len(a.rec.snapshotReports()) == 1 })
+	require.Eventually(t, func() bool { return len(a.rec.snapshotReports()) == 1 }, waitLimit, pollEvery, "ReportSnapshot(9, false)")
 
 	// A second snapshot while the first is in flight is refused; the
 	// first still arrives.
 	a.tr.Send([]raft.Message{snapshotMsg(1, 2, 4<<20)})
-	waitFor(t, "the first snapshot to stall", g.isStalled)
+	require.Eventually(t, g.isStalled, waitLimit, pollEvery, "the first snapshot to stall")
 	a.tr.Send([]raft.Message{snapshotMsg(1, 2, 100)})
-	waitFor(t, "the second snapshot to be refused", func() bool { return len(a.rec.snapshotReports()) == 2 })
+	require.Eventually(t, func() bool { return len(a.rec.snapshotReports()) == 2 }, waitLimit, pollEvery, "the second snapshot to be refused")
 	open()
-	waitFor(t, "the first snapshot", func() bool { return len(a.rec.snapshotReports()) == 3 })
+	require.Eventually(t, func() bool { return len(a.rec.snapshotReports()) == 3 }, waitLimit, pollEvery, "the first snapshot")
 	want := []snapshotStatus{{9, false}, {2, false}, {2, true}}
 	if diff := cmp.Diff(want, a.rec.snapshotReports(), cmp.AllowUnexported(snapshotStatus{})); diff != "" {
 		t.Fatalf("snapshot reports (-want +got):\n%s", diff)
@@ -208,11 +209,11 @@ func TestSnapshotFailuresAreReported(t *testing.T) {
 	c := startMember(t, testConfig(7, 1), "127.0.0.1:0")
 	c.tr.AddPeer(2, []string{"http://" + closedAddr(t)})
 	c.tr.Send([]raft.Message{snapshotMsg(1, 2, 1000)})
-	waitFor(t, "ReportSnapshot(2, false)", func() bool { return len(c.rec.snapshotReports()) == 1 })
+	require.Eventually(t, func() bool { return len(c.rec.snapshotReports()) == 1 }, waitLimit, pollEvery, "ReportSnapshot(2, false)")
 	if got := c.rec.snapshotReports()[0]; got.delivered {
 		t.Fatalf("a snapshot to a dead peer was reported delivered")
 	}
-	waitFor(t, "the failure to be logged", func() bool { return c.logs.contains("failed to send snapshot at index 12345 (1000 bytes) to peer 2") })
+	require.Eventually(t, func() bool { return c.logs.contains("failed to send snapshot at index 12345 (1000 bytes) to peer 2") }, waitLimit, pollEvery, "the failure to be logged")
 }
 
 func TestSnapshotBodyRoundTrip(t *testing.T) {

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"github.com/stretchr/testify/require"
 	"net"
 	"testing"
 
@@ -16,12 +17,12 @@ func TestStatsCountADisconnectOncePerLostStream(t *testing.T) {
 	b := startMember(t, testConfig(7, 2), "127.0.0.1:0")
 	connect(a, b)
 	a.tr.Send([]raft.Message{heartbeat(1, 2, 1)})
-	waitFor(t, "the stream to b", func() bool { return a.tr.Stats()[2].Reachable })
+	require.Eventually(t, func() bool { return a.tr.Stats()[2].Reachable }, waitLimit, pollEvery, "the stream to b")
 	if d := a.tr.Stats()[2].Disconnects; d != 0 {
 		t.Fatalf("%d disconnects while connected", d)
 	}
 	b.stop()
-	waitFor(t, "failed redials", func() bool { return a.logs.countOf("connecting to peer 2 failed") >= 2 })
+	require.Eventually(t, func() bool { return a.logs.countOf("connecting to peer 2 failed") >= 2 }, waitLimit, pollEvery, "failed redials")
 	if d := a.tr.Stats()[2].Disconnects; d != 1 {
 		t.Fatalf("%d disconnects after one lost stream, want 1", d)
 	}
@@ -39,13 +40,13 @@ func TestStatsCountReceiveFailuresOfBadStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn.(*net.TCPConn).CloseWrite()
-	waitFor(t, "the good stream to end", func() bool { return b.logs.contains("stream from member 5 closed") })
+	require.Eventually(t, func() bool { return b.logs.contains("stream from member 5 closed") }, waitLimit, pollEvery, "the good stream to end")
 
 	conn, _ = rawStream(t, b, 6)
 	if _, err := conn.Write(frameBytes(9, nil)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the bad stream to be closed", func() bool { return b.tr.Stats()[6].ReceiveFailures == 1 })
+	require.Eventually(t, func() bool { return b.tr.Stats()[6].ReceiveFailures == 1 }, waitLimit, pollEvery, "the bad stream to be closed")
 	if f := b.tr.Stats()[5].ReceiveFailures; f != 0 {
 		t.Fatalf("a stream that ended cleanly counted %d receive failures", f)
 	}

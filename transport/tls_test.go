@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/raftkv/raftkv/raft"
+	"github.com/stretchr/testify/require"
 )
 
 // testCA is a certificate authority made up for one test, as an operator's
@@ -98,9 +99,9 @@ func exchange(t *testing.T, a, b *member) {
 	t.Helper()
 	a.tr.Send([]raft.Message{app(a.id, b.id, 1, 300), snapshotMsg(a.id, b.id, 3<<20)})
 	b.tr.Send([]raft.Message{heartbeat(b.id, a.id, 1)})
-	waitFor(t, "the append and the snapshot", func() bool { return b.rec.count() == 2 })
-	waitFor(t, "the heartbeat", func() bool { return a.rec.count() == 1 })
-	waitFor(t, "the snapshot report", func() bool { return len(a.rec.snapshotReports()) == 1 })
+	require.Eventually(t, func() bool { return b.rec.count() == 2 }, waitLimit, pollEvery, "the append and the snapshot")
+	require.Eventually(t, func() bool { return a.rec.count() == 1 }, waitLimit, pollEvery, "the heartbeat")
+	require.Eventually(t, func() bool { return len(a.rec.snapshotReports()) == 1 }, waitLimit, pollEvery, "the snapshot report")
 	if r := a.rec.snapshotReports()[0]; !r.delivered {
 		t.Fatalf("snapshot over TLS not delivered")
 	}
@@ -149,19 +150,19 @@ func TestMutualTLSRefusesPeersWithoutAValidCertificate(t *testing.T) {
 			tc.client(cfgA.ClientTLS)
 			a := startMember(t, cfgA, "127.0.0.1:0")
 			a.tr.AddPeer(2, []string{b.url})
-			waitFor(t, "a to give up on b", func() bool {
+			require.Eventually(t, func() bool {
 				a.tr.Send([]raft.Message{heartbeat(1, 2, 1)})
 				return a.rec.unreachableCount(2) > 0 && a.logs.contains("peer 2 unreachable")
-			})
+			}, waitLimit, pollEvery, "a to give up on b")
 			t.Cleanup(func() {
 				if t.Failed() {
 					t.Log(a.logs.String())
 				}
 			})
-			waitFor(t, "a to say why", func() bool { return a.logs.contains(tc.logA) })
-			waitFor(t, "b to log the failed handshake", func() bool { return b.logs.contains(tc.logB) })
+			require.Eventually(t, func() bool { return a.logs.contains(tc.logA) }, waitLimit, pollEvery, "a to say why")
+			require.Eventually(t, func() bool { return b.logs.contains(tc.logB) }, waitLimit, pollEvery, "b to log the failed handshake")
 			a.tr.Send([]raft.Message{snapshotMsg(1, 2, 1000)})
-			waitFor(t, "the snapshot to fail", func() bool { return len(a.rec.snapshotReports()) == 1 })
+			require.Eventually(t, func() bool { return len(a.rec.snapshotReports()) == 1 }, waitLimit, pollEvery, "the snapshot to fail")
 			if a.rec.snapshotReports()[0].delivered || b.rec.count() != 0 {
 				t.Fatalf("a peer without a valid certificate got through")
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/raftkv/raftkv/raft"
+	"github.com/stretchr/testify/require"
 )
 
 // bytesEqual compares byte slices as bytes.Equal does (nil equals empty),
@@ -24,7 +25,7 @@ func sendPaced(t *testing.T, from *member, to *member, msgs []raft.Message, batc
 	t.Helper()
 	base := to.rec.count()
 	for i := 0; i < len(msgs); i += batch {
-		waitFor(t, "the receiver to catch up", func() bool { return to.rec.count()-base >= i-window })
+		require.Eventually(t, func() bool { return to.rec.count()-base >= i-window }, waitLimit, pollEvery, "the receiver to catch up")
 		from.tr.Send(msgs[i:min(i+batch, len(msgs))])
 	}
 }
@@ -46,14 +47,14 @@ func TestMessagesArriveInOrder(t *testing.T) {
 	want = append(want, raft.Message{Type: raft.MsgVote, From: 1, To: 2, Term: 4, Index: 9, LogTerm: 3},
 		raft.Message{Type: raft.MsgReadIndex, From: 1, To: 2, Term: 4, Context: []byte("req-17")})
 	sendPaced(t, a, b, want, 64, 1000)
-	waitFor(t, "every message", func() bool { return b.rec.count() == len(want) })
+	require.Eventually(t, func() bool { return b.rec.count() == len(want) }, waitLimit, pollEvery, "every message")
 	if diff := cmp.Diff(want, b.rec.messages(), bytesEqual); diff != "" {
 		t.Fatalf("received messages differ (-sent +received):\n%s", diff)
 	}
 
 	// And the other way, on the other stream.
 	b.tr.Send([]raft.Message{{Type: raft.MsgAppResp, From: 2, To: 1, Term: 3, Index: 2999}})
-	waitFor(t, "the response", func() bool { return a.rec.count() == 1 })
+	require.Eventually(t, func() bool { return a.rec.count() == 1 }, waitLimit, pollEvery, "the response")
 }
 
 func TestDeadPeerNeverBlocksSend(t *testing.T) {
@@ -72,11 +73,11 @@ func TestDeadPeerNeverBlocksSend(t *testing.T) {
 			a.tr.Send(batch)
 		}
 	}()
-	waitFor(t, "20000 sends to a dead peer to return", isClosed(done))
-	waitFor(t, "ReportUnreachable(2)", func() bool { return a.rec.unreachableCount(2) > 0 })
-	waitFor(t, "every message to be dropped", func() bool { return a.tr.Stats()[2].Dropped == 20000 })
+	require.Eventually(t, isClosed(done), waitLimit, pollEvery, "20000 sends to a dead peer to return")
+	require.Eventually(t, func() bool { return a.rec.unreachableCount(2) > 0 }, waitLimit, pollEvery, "ReportUnreachable(2)")
+	require.Eventually(t, func() bool { return a.tr.Stats()[2].Dropped == 20000 }, waitLimit, pollEvery, "every message to be dropped")
 	// However many attempts fail, the transition is logged once.
-	waitFor(t, "several reconnection attempts", func() bool { return a.logs.countOf("connecting to peer 2 failed") >= 5 })
+	require.Eventually(t, func() bool { return a.logs.countOf("connecting to peer 2 failed") >= 5 }, waitLimit, pollEvery, "several reconnection attempts")
 	if n := a.logs.countOf("peer 2 unreachable"); n != 1 {
 		t.Fatalf("\"peer 2 unreachable\" logged %d times, want once:\n%s", n, a.logs)
 	}
@@ -136,7 +137,7 @@ func TestSlowPeerNeverBlocksSend(t *testing.T) {
 	checkNoLeaks(t)
 	a := startMember(t, testConfig(7, 1), "127.0.0.1:0")
 	a.tr.AddPeer(2, []string{stuckPeer(t)})
-	waitFor(t, "the stream to the stuck peer", func() bool { return a.tr.Stats()[2].Reachable })
+	require.Eventually(t, func() bool { return a.tr.Stats()[2].Reachable }, waitLimit, pollEvery, "the stream to the stuck peer")
 
 	// 64 KiB appends: the kernel's socket buffers fill after a few
 	// megabytes, then the writer blocks, then the queue fills.
@@ -152,10 +153,10 @@ func TestSlowPeerNeverBlocksSend(t *testing.T) {
 			a.tr.Send(batch)
 		}
 	}()
-	waitFor(t, "Send to return while the peer does not read", isClosed(done))
-	waitFor(t, "messages to be dropped", func() bool { return a.tr.Stats()[2].Dropped > 0 })
-	waitFor(t, "ReportUnreachable(2)", func() bool { return a.rec.unreachableCount(2) > 0 })
-	waitFor(t, "the full-queue warning", func() bool { return a.logs.contains("dropping messages to peer 2: its send queue is full") })
+	require.Eventually(t, isClosed(done), waitLimit, pollEvery, "Send to return while the peer does not read")
+	require.Eventually(t, func() bool { return a.tr.Stats()[2].Dropped > 0 }, waitLimit, pollEvery, "messages to be dropped")
+	require.Eventually(t, func() bool { return a.rec.unreachableCount(2) > 0 }, waitLimit, pollEvery, "ReportUnreachable(2)")
+	require.Eventually(t, func() bool { return a.logs.contains("dropping messages to peer 2: its send queue is full") }, waitLimit, pollEvery, "the full-queue warning")
 }
 
 func TestReconnectsAfterPeerRestarts(t *testing.T) {
@@ -164,21 +165,21 @@ func TestReconnectsAfterPeerRestarts(t *testing.T) {
 	b := startMember(t, testConfig(7, 2), "127.0.0.1:0")
 	connect(a, b)
 	a.tr.Send([]raft.Message{heartbeat(1, 2, 1)})
-	waitFor(t, "the first heartbeat", func() bool { return b.rec.count() == 1 })
+	require.Eventually(t, func() bool { return b.rec.count() == 1 }, waitLimit, pollEvery, "the first heartbeat")
 
 	addr := b.ln.Addr().String()
 	b.stop()
-	waitFor(t, "a to notice", func() bool { return a.logs.contains("peer 2 unreachable") })
-	waitFor(t, "ReportUnreachable(2)", func() bool {
+	require.Eventually(t, func() bool { return a.logs.contains("peer 2 unreachable") }, waitLimit, pollEvery, "a to notice")
+	require.Eventually(t, func() bool {
 		a.tr.Send([]raft.Message{heartbeat(1, 2, 2)})
 		return a.rec.unreachableCount(2) > 0
-	})
+	}, waitLimit, pollEvery, "ReportUnreachable(2)")
 
 	b2 := startMember(t, testConfig(7, 2), addr)
-	waitFor(t, "a heartbeat to reach the restarted peer", func() bool {
+	require.Eventually(t, func() bool {
 		a.tr.Send([]raft.Message{heartbeat(1, 2, 3)})
 		return b2.rec.count() > 0
-	})
+	}, waitLimit, pollEvery, "a heartbeat to reach the restarted peer")
 	if n := a.logs.countOf("peer 2 reachable again"); n != 1 {
 		t.Fatalf("\"peer 2 reachable again\" logged %d times, want once:\n%s", n, a.logs)
 	}
@@ -192,17 +193,17 @@ func TestUpdateAndRemovePeer(t *testing.T) {
 	a := startMember(t, testConfig(7, 1), "127.0.0.1:0")
 	b := startMember(t, testConfig(7, 2), "127.0.0.1:0")
 	a.tr.AddPeer(2, []string{"http://" + closedAddr(t), "not a url"})
-	waitFor(t, "the wrong address to fail", func() bool { return a.logs.contains("peer 2 unreachable") })
+	require.Eventually(t, func() bool { return a.logs.contains("peer 2 unreachable") }, waitLimit, pollEvery, "the wrong address to fail")
 	if !a.logs.contains(`ignoring peer 2's URL`) || !a.logs.contains("not a url") {
 		t.Errorf("bad URL not logged:\n%s", a.logs)
 	}
 
 	a.tr.UpdatePeer(2, []string{b.url})
-	waitFor(t, "a heartbeat at the new address", func() bool {
+	require.Eventually(t, func() bool {
 		a.tr.Send([]raft.Message{heartbeat(1, 2, 1)})
 		return b.rec.count() > 0
-	})
-	waitFor(t, "the recovery to be logged", func() bool { return a.logs.contains("peer 2 reachable again") })
+	}, waitLimit, pollEvery, "a heartbeat at the new address")
+	require.Eventually(t, func() bool { return a.logs.contains("peer 2 reachable again") }, waitLimit, pollEvery, "the recovery to be logged")
 
 	a.tr.RemovePeer(2)
 	if _, ok := a.tr.Stats()[2]; ok {
@@ -218,7 +219,7 @@ func TestUpdateAndRemovePeer(t *testing.T) {
 		}
 		return seen
 	}
-	waitFor(t, "the heartbeat after re-adding", func() bool { return rounds()[3] })
+	require.Eventually(t, func() bool { return rounds()[3] }, waitLimit, pollEvery, "the heartbeat after re-adding")
 	if rounds()[2] {
 		t.Fatalf("a message sent while the peer was removed arrived")
 	}
@@ -246,16 +247,16 @@ func TestStatsAndRoundTripTime(t *testing.T) {
 	connect(a, b)
 	msgs := []raft.Message{app(1, 2, 1, 300), app(1, 2, 2, 300), heartbeat(1, 2, 1)}
 	a.tr.Send(msgs)
-	waitFor(t, "delivery", func() bool { return b.rec.count() == 3 })
-	waitFor(t, "several RTT samples", func() bool {
+	require.Eventually(t, func() bool { return b.rec.count() == 3 }, waitLimit, pollEvery, "delivery")
+	require.Eventually(t, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return observed >= 3
-	})
-	waitFor(t, "a's counters", func() bool {
+	}, waitLimit, pollEvery, "several RTT samples")
+	require.Eventually(t, func() bool {
 		s := a.tr.Stats()[2]
 		return s.Reachable && s.SentMessages == 3 && s.RTT > 0 && s.SentBytes > 600 && s.ReceivedBytes > 0
-	})
+	}, waitLimit, pollEvery, "a's counters")
 	s := b.tr.Stats()[1]
 	if s.ReceivedMessages != 3 || s.ReceivedBytes < 600 || s.SentBytes == 0 {
 		t.Fatalf("b's counters for member 1: %+v", s)
@@ -276,9 +277,9 @@ func TestStopLeavesNothingRunning(t *testing.T) {
 	a.tr.AddPeer(4, []string{silentPeer(t)})             // in the handshake
 	a.tr.AddPeer(5, []string{stuckPeer(t)})              // streaming into a full buffer
 	a.tr.Send([]raft.Message{heartbeat(1, 2, 1), heartbeat(1, 5, 1)})
-	waitFor(t, "the stream to b", func() bool { return b.rec.count() == 1 })
+	require.Eventually(t, func() bool { return b.rec.count() == 1 }, waitLimit, pollEvery, "the stream to b")
 	a.tr.Send([]raft.Message{snapshotMsg(1, 2, 5<<20)})
-	waitFor(t, "a snapshot stalled mid-transfer", stalled.isStalled)
+	require.Eventually(t, stalled.isStalled, waitLimit, pollEvery, "a snapshot stalled mid-transfer")
 
 	began := time.Now()
 	a.stop()
@@ -334,9 +335,9 @@ func TestMountedOnAServersMux(t *testing.T) {
 	url := "http://" + ln.Addr().String()
 	a.tr.AddPeer(2, []string{url})
 	a.tr.Send([]raft.Message{heartbeat(1, 2, 1)})
-	waitFor(t, "the heartbeat", func() bool { return rec.count() == 1 })
+	require.Eventually(t, func() bool { return rec.count() == 1 }, waitLimit, pollEvery, "the heartbeat")
 	a.tr.Send([]raft.Message{snapshotMsg(1, 2, 5<<20)})
-	waitFor(t, "the snapshot to stall", stalled.isStalled)
+	require.Eventually(t, stalled.isStalled, waitLimit, pollEvery, "the snapshot to stall")
 
 	began := time.Now()
 	tr.Stop()

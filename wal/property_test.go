@@ -57,13 +57,16 @@ type walModel struct {
 	segSize int64
 	garbage bool // torn writes may leave garbage: recovery may refuse, never lie
 
-	w         *WAL
-	ops       []op // every record written, oldest first
-	synced    int  // ops known durable: their sync was acknowledged
-	state     walState
-	failed    bool // an I/O error happened: only a crash can follow
-	corrupted bool // garbage made the WAL unreadable; the run is over
-	saves     int
+	w      *WAL
+	ops    []op // every record written, oldest first
+	synced int  // ops known durable: their sync was acknowledged
+	state  walState
+	failed bool // an I/O error happened: only a crash can follow
+	// writeFailed: a write or sync failed (not only a release of old
+	// segments): the WAL must refuse every later write.
+	writeFailed bool
+	corrupted   bool // garbage made the WAL unreadable; the run is over
+	saves       int
 }
 
 func TestCrashRecoveryProperty(t *testing.T) {
@@ -121,7 +124,17 @@ func (m *walModel) ack(err error) {
 	m.synced = len(m.ops)
 }
 
+// live discards a write drawn after the WAL failed or was found corrupt:
+// only a crash can follow. A WAL whose write or sync failed must first
+// refuse it: it cannot know what reached the disk, so it refuses every
+// later write (WAL.fail) rather than acknowledge one. (A failed release of
+// old segments loses nothing, and need not stop the WAL.)
 func (m *walModel) live(t *rapid.T) {
+	if m.writeFailed && !m.corrupted {
+		if err := m.w.Sync(); err == nil {
+			t.Fatal("the WAL acknowledged a sync after an I/O error")
+		}
+	}
 	if m.failed || m.corrupted {
 		t.Skip("the WAL failed; only a crash can follow")
 	}
@@ -170,6 +183,7 @@ func (m *walModel) save(t *rapid.T) {
 	if err != nil || sync {
 		m.ack(err)
 	}
+	m.writeFailed = m.writeFailed || err != nil
 }
 
 func (m *walModel) push(o op) {
@@ -179,7 +193,9 @@ func (m *walModel) push(o op) {
 
 func (m *walModel) sync(t *rapid.T) {
 	m.live(t)
-	m.ack(m.w.Sync())
+	err := m.w.Sync()
+	m.ack(err)
+	m.writeFailed = m.writeFailed || err != nil
 }
 
 func (m *walModel) snapshot(t *rapid.T) {
@@ -193,6 +209,7 @@ func (m *walModel) snapshot(t *rapid.T) {
 	err := m.w.SaveSnapshot(s)
 	m.push(op{marker: &s})
 	m.ack(err)
+	m.writeFailed = m.writeFailed || err != nil
 }
 
 func (m *walModel) release(t *rapid.T) {
@@ -220,7 +237,7 @@ func (m *walModel) crash(t *rapid.T) {
 		return // the run is over; rapid needs some action it can take
 	}
 	m.sim.Crash()
-	m.failed = false
+	m.failed, m.writeFailed = false, false
 	m.recover(t, -1)
 }
 

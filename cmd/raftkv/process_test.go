@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/raftkv/raftkv/client"
+	"github.com/stretchr/testify/require"
 )
 
 // Process-level tests: real raftkv binaries on free 127.0.0.1 ports, killed
@@ -173,48 +174,49 @@ func (c *procCluster) client(endpoints ...string) *client.Client {
 	return cl
 }
 
-// waitFor polls cond until it holds, or fails the test at the deadline.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond) // the polling helper: a condition with a deadline
-	}
-}
+// pollEvery is how often a test asks the condition it waits on with
+// require.Eventually.
+const pollEvery = 20 * time.Millisecond
 
 func (c *procCluster) waitHealthy() {
 	c.t.Helper()
-	waitFor(c.t, 30*time.Second, "every member healthy", func() bool {
+	// The clients are made here: the condition runs on a goroutine of its
+	// own, where a failing test must not stop.
+	clients := map[*member]*client.Client{}
+	for _, m := range c.members {
+		clients[m] = c.client(m.clientURL)
+	}
+	require.Eventually(c.t, func() bool {
 		for _, m := range c.members {
 			if m.cmd == nil {
 				continue
 			}
-			cl := c.client(m.clientURL)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			h, err := cl.Health(ctx, m.clientURL)
+			h, err := clients[m].Health(ctx, m.clientURL)
 			cancel()
 			if err != nil || h.Health != "true" {
 				return false
 			}
 		}
 		return true
-	})
+	}, 30*time.Second, pollEvery, "every member healthy")
 }
 
 // leader returns the member that leads, as the members report it.
 func (c *procCluster) leader() *member {
 	c.t.Helper()
 	var lead *member
-	waitFor(c.t, 30*time.Second, "a leader", func() bool {
+	clients := map[*member]*client.Client{}
+	for _, m := range c.members {
+		clients[m] = c.client(m.clientURL)
+	}
+	require.Eventually(c.t, func() bool {
 		for _, m := range c.members {
 			if m.cmd == nil {
 				continue
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			st, err := c.client(m.clientURL).Status(ctx, m.clientURL)
+			st, err := clients[m].Status(ctx, m.clientURL)
 			cancel()
 			if err != nil || st.Leader == 0 || st.Leader != st.Header.MemberID {
 				continue
@@ -223,7 +225,7 @@ func (c *procCluster) leader() *member {
 			return true
 		}
 		return false
-	})
+	}, 30*time.Second, pollEvery, "a leader")
 	return lead
 }
 
@@ -255,11 +257,11 @@ func TestProcess_KillLeaderDuringWritesLosesNoAcknowledgedWrite(t *testing.T) {
 		}
 	}()
 	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
-	waitFor(t, 30*time.Second, "100 writes", func() bool { return count() >= 100 })
+	require.Eventually(t, func() bool { return count() >= 100 }, 30*time.Second, pollEvery, "100 writes")
 	old := c.leader()
 	c.kill(old)
 	before := count()
-	waitFor(t, 30*time.Second, "writes through a new leader", func() bool { return count() >= before+100 })
+	require.Eventually(t, func() bool { return count() >= before+100 }, 30*time.Second, pollEvery, "writes through a new leader")
 	close(stop)
 	wg.Wait()
 	c.start(old, "new")
@@ -267,12 +269,12 @@ func TestProcess_KillLeaderDuringWritesLosesNoAcknowledgedWrite(t *testing.T) {
 	// Every acknowledged write is on every member, the old leader included.
 	for _, m := range c.members {
 		mcl := c.client(m.clientURL)
-		waitFor(t, 30*time.Second, m.name+" caught up", func() bool {
+		require.Eventually(t, func() bool {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
 			resp, err := mcl.Get(ctx, "k", client.WithPrefix(), client.WithCountOnly(), client.WithSerializable())
 			return err == nil && resp.Count >= int64(len(acked))
-		})
+		}, 30*time.Second, pollEvery, m.name+" caught up")
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		resp, err := mcl.Get(ctx, "k", client.WithPrefix(), client.WithKeysOnly(), client.WithSerializable())
 		cancel()
@@ -312,12 +314,12 @@ func TestProcess_RestartedMemberCatchesUpBySnapshot(t *testing.T) {
 	}
 	c.start(follower, "new")
 	fcl := c.client(follower.clientURL)
-	waitFor(t, 30*time.Second, "the follower to catch up", func() bool {
+	require.Eventually(t, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		resp, err := fcl.Get(ctx, "s399", client.WithSerializable())
 		return err == nil && len(resp.Kvs) == 1
-	})
+	}, 30*time.Second, pollEvery, "the follower to catch up")
 	if !strings.Contains(follower.log.String(), "restored snapshot") {
 		t.Fatalf("the follower caught up without a snapshot; its log:\n%s", follower.log.String())
 	}
@@ -351,19 +353,19 @@ func TestProcess_AddPromoteAndRemoveMembersIncludingTheLeader(t *testing.T) {
 	c.members = append(c.members, m4)
 	c.start(m4, "existing")
 	m4cl := c.client(m4.clientURL)
-	waitFor(t, 30*time.Second, "the learner to catch up", func() bool {
+	require.Eventually(t, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		resp, err := m4cl.Get(ctx, "before", client.WithSerializable())
 		return err == nil && len(resp.Kvs) == 1
-	})
+	}, 30*time.Second, pollEvery, "the learner to catch up")
 	// Promote it (the request may reach a follower, which forwards it).
-	waitFor(t, 30*time.Second, "promotion", func() bool {
+	require.Eventually(t, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_, err := cl.MemberPromote(ctx, added.Member.ID)
 		return err == nil
-	})
+	}, 30*time.Second, pollEvery, "promotion")
 	list, err := cl.MemberList(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -398,12 +400,12 @@ func TestProcess_AddPromoteAndRemoveMembersIncludingTheLeader(t *testing.T) {
 		}
 	}
 	rcl := c.client(rest...)
-	waitFor(t, 30*time.Second, "a write after removing the leader", func() bool {
+	require.Eventually(t, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_, err := rcl.Put(ctx, "after", "2")
 		return err == nil
-	})
+	}, 30*time.Second, pollEvery, "a write after removing the leader")
 	list, err = rcl.MemberList(ctx)
 	if err != nil || len(list.Members) != 3 {
 		t.Fatalf("member list after removal: %+v %v", list, err)
@@ -503,10 +505,10 @@ func TestProcess_KeepAliveThroughAFollowerReachesTheLeader(t *testing.T) {
 	// Right after the start the follower may not know the leader's client
 	// URL yet (members publish it through the log): "no leader", retried.
 	var ka *client.LeaseKeepAliveResponse
-	waitFor(t, 10*time.Second, "the follower to know the leader's client URL", func() bool {
+	require.Eventually(t, func() bool {
 		ka, err = cl.KeepAliveOnce(ctx, g.ID)
 		return !errors.Is(err, client.ErrNoLeader)
-	})
+	}, 10*time.Second, pollEvery, "the follower to know the leader's client URL")
 	if err != nil || ka.ID != g.ID || ka.TTL != 5 {
 		t.Fatalf("keep-alive through a follower: %+v %v", ka, err)
 	}

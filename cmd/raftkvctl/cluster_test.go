@@ -12,11 +12,13 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/raftkv/raftkv/client"
+	"github.com/stretchr/testify/assert"
 )
 
 // The end-to-end tests build raftkv and raftkvctl, start a real 3-member
@@ -24,8 +26,8 @@ import (
 // process, with its exit code, its stdout and its stderr. One cluster serves
 // every test (they run one after the other); TestMain stops it.
 //
-// Nothing here sleeps to synchronise: waitFor polls a condition until a
-// deadline, generous enough for a busy 2-core machine.
+// Nothing here sleeps to synchronise: require.Eventually waits on a
+// condition until a deadline, generous enough for a busy 2-core machine.
 
 // shared is the cluster the tests share, started by the first that needs it.
 var shared struct {
@@ -184,23 +186,45 @@ func (c *testCluster) waitHealthy(timeout time.Duration) error {
 		return err
 	}
 	defer cli.Close()
-	deadline := time.Now().Add(timeout)
-	var last error
-	for time.Now().Before(deadline) {
-		if last = c.agreeOnLeader(cli); last == nil {
-			return nil
+	// No test owns the shared cluster, so assert's report goes to a
+	// recorder; the error says what went wrong. The condition runs on a
+	// goroutine of its own: what it saw last is kept atomically.
+	var last atomic.Value
+	healthyOrExited := func() bool {
+		if c.exitedMember() != nil {
+			return true
 		}
-		for _, m := range c.members {
-			select {
-			case <-m.done:
-				return fmt.Errorf("%s exited; its log:\n%s", m.name, c.memberLog(m))
-			default:
-			}
+		err := c.agreeOnLeader(cli)
+		if err != nil {
+			last.Store(err.Error())
 		}
-		time.Sleep(50 * time.Millisecond) // polling, not synchronising
+		return err == nil
 	}
-	return fmt.Errorf("the cluster did not become healthy in %v: %v", timeout, last)
+	if !assert.Eventually(&reportRecorder{}, healthyOrExited, timeout, 50*time.Millisecond) {
+		return fmt.Errorf("the cluster did not become healthy in %v: %v", timeout, last.Load())
+	}
+	if m := c.exitedMember(); m != nil {
+		return fmt.Errorf("%s exited; its log:\n%s", m.name, c.memberLog(m))
+	}
+	return nil
 }
+
+// exitedMember returns a member whose process has exited, or nil.
+func (c *testCluster) exitedMember() *member {
+	for _, m := range c.members {
+		select {
+		case <-m.done:
+			return m
+		default:
+		}
+	}
+	return nil
+}
+
+// reportRecorder takes assert's report where no test is there to fail.
+type reportRecorder struct{}
+
+func (reportRecorder) Errorf(string, ...any) {}
 
 func (c *testCluster) agreeOnLeader(cli *client.Client) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -284,10 +308,10 @@ func (c *testCluster) ctl(t *testing.T, args ...string) result {
 }
 
 // sh runs a shell command line with raftkvctl on the PATH, as the
-// transcripts were run.
-func (c *testCluster) sh(t *testing.T, line string) result {
+// transcripts were run, with extra variables in its environment.
+func (c *testCluster) sh(t *testing.T, line string, extra ...string) result {
 	t.Helper()
-	env := c.environ()
+	env := c.environ(extra...)
 	for i, kv := range env {
 		if strings.HasPrefix(kv, "PATH=") {
 			env[i] = "PATH=" + c.dir + ":" + strings.TrimPrefix(kv, "PATH=")
@@ -398,15 +422,10 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// waitFor polls cond until it holds, failing the test after a deadline
-// that a busy machine meets easily.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond) // polling, not synchronising
-	}
-}
+// Tests wait on conditions with require.Eventually, never on sleeps:
+// waitLimit is a deadline a busy 2-core machine meets easily, pollEvery how
+// often the condition is asked.
+const (
+	waitLimit = 30 * time.Second
+	pollEvery = 20 * time.Millisecond
+)

@@ -50,17 +50,14 @@ func (r *running) interrupt() { r.cancel(&silentExit{code: 130}) }
 
 func (r *running) wait(t *testing.T) int {
 	t.Helper()
-	var code int
-	waitFor(t, "raftkvctl to return", func() bool {
-		select {
-		case code = <-r.done:
-			r.done <- code // for the next wait
-			return true
-		default:
-			return false
-		}
-	})
-	return code
+	select {
+	case code := <-r.done:
+		r.done <- code // for the next wait
+		return code
+	case <-time.After(waitLimit):
+		t.Fatalf("raftkvctl did not return within %s; stdout %q, stderr %q", waitLimit, r.out.String(), r.errOut.String())
+		return 0
+	}
 }
 
 // putRev puts and returns the revision of the put.
@@ -141,7 +138,7 @@ func TestRevisions(t *testing.T) {
 	expectRun(t, c.run(t, "get", "rev/k", fmt.Sprintf("--rev=%d", r1)), 0, "rev/k\nv1\n", "")
 	// watch --rev replays the history (the transcript's "watch key1 --rev=9").
 	w := c.goRun(t, nil, "watch", "rev/k", fmt.Sprintf("--rev=%d", r1))
-	waitFor(t, "the replayed events", func() bool { return w.out.String() == "PUT\nrev/k\nv1\nPUT\nrev/k\nv2\n" })
+	require.Eventually(t, func() bool { return w.out.String() == "PUT\nrev/k\nv1\nPUT\nrev/k\nv2\n" }, waitLimit, pollEvery, "the replayed events")
 	w.interrupt()
 	if code := w.wait(t); code != 130 {
 		t.Errorf("interrupted watch: exit %d", code)
@@ -201,7 +198,7 @@ func TestLeases(t *testing.T) {
 		t.Fatalf("lease grant 3: %+v", grant)
 	}
 	ka := c.goRun(t, nil, "lease", "keep-alive", m[1])
-	waitFor(t, "a renewal", func() bool { return strings.HasPrefix(ka.out.String(), "lease "+m[1]+" keepalived with TTL(3)\n") })
+	require.Eventually(t, func() bool { return strings.HasPrefix(ka.out.String(), "lease "+m[1]+" keepalived with TTL(3)\n") }, waitLimit, pollEvery, "a renewal")
 	c.run(t, "lease", "revoke", m[1])
 	if code := ka.wait(t); code != 0 || !strings.HasSuffix(ka.out.String(), "lease "+m[1]+" expired or revoked.\n") {
 		t.Errorf("keep-alive of a revoked lease: exit %d, %q %q", code, ka.out.String(), ka.errOut.String())
@@ -218,10 +215,10 @@ func TestWatchOptions(t *testing.T) {
 	c := cluster(t)
 	// A command for each event, with the event in its environment.
 	w := c.goRun(t, nil, "watch", "wx", "--", "sh", "-c", `echo "[$ETCD_WATCH_EVENT_TYPE $ETCD_WATCH_KEY $RAFTKV_WATCH_VALUE $ETCD_WATCH_REVISION]"`)
-	waitFor(t, "the hook", func() bool {
+	require.Eventually(t, func() bool {
 		c.run(t, "put", "wx", "x y")
 		return regexp.MustCompile(`PUT\nwx\nx y\n\["PUT" "wx" "x y" \d+\]\n`).MatchString(w.out.String())
-	})
+	}, waitLimit, pollEvery, "the hook")
 	w.interrupt()
 	w.wait(t)
 
@@ -232,12 +229,12 @@ func TestWatchOptions(t *testing.T) {
 	fmt.Fprintln(feed, "watch wi2 --prev-kv")
 	fmt.Fprintln(feed, "frob wi3")
 	fmt.Fprintln(feed, "watch")
-	waitFor(t, "both watches", func() bool {
+	require.Eventually(t, func() bool {
 		c.run(t, "put", "wi1", "one")
 		c.run(t, "put", "wi2", "two")
 		out := w.out.String()
 		return strings.Contains(out, "PUT\nwi1\none\n") && strings.Contains(out, "PUT\nwi2\ntwo\nwi2\ntwo\n")
-	})
+	}, waitLimit, pollEvery, "both watches")
 	feed.Close()
 	if code := w.wait(t); code != 3 || !strings.HasSuffix(w.errOut.String(), "Error: error reading watch request line: EOF\n") ||
 		!strings.Contains(w.errOut.String(), "Invalid command frob wi3 (only support watch)\n") ||
@@ -272,14 +269,16 @@ func TestLeaderIsMarked(t *testing.T) {
 	// endpoint status -w table has etcdctl's columns, and one leader.
 	table := c.run(t, "endpoint", "status", "--cluster", "-w", "table").stdout
 	want := golden(t, "etcdctl endpoint status --cluster -w table", 0)
-	header := func(s string) string { return normalize(strings.Split(s, "\n")[1]) }
+	header := func(s string) string { return normalize(strings.Split(s, "\n")[1], asIs) }
 	if header(table) != header(want) || strings.Count(table, " true │") != 1 {
 		t.Errorf("endpoint status --cluster -w table:\n%s", table)
 	}
-	// The JSON is etcdctl's, the space quota included.
+	// The JSON is etcdctl's, the space quota included. Its header
+	// revision is the store's, now.
+	now := currentRevision(t, c)
 	r = runCtl(t, baseEnviron(), "", "endpoint", "status", "--endpoints="+c.members[0].endpoint(), "-w", "json")
 	want = golden(t, "env -u ETCDCTL_ENDPOINTS etcdctl endpoint status --endpoints=127.0.0.1:22379 -w json", 0)
-	if diff := cmp.Diff(normalize(want), normalize(r.stdout)); diff != "" {
+	if diff := cmp.Diff(normalize(want, func(int64) int64 { return now }), normalize(r.stdout, asIs)); diff != "" {
 		t.Errorf("endpoint status -w json (-etcdctl +raftkvctl, normalized):\n%s", diff)
 	}
 	r = c.run(t, "endpoint", "status", "-w", "fields")
@@ -307,11 +306,11 @@ func TestEndpointsAndMaintenance(t *testing.T) {
 	}
 	// The members applied the same log: the same hash at the same revision,
 	// once they all have it.
-	waitFor(t, "the members to agree on the hash", func() bool {
+	require.Eventually(t, func() bool {
 		r = c.run(t, "endpoint", "hashkv", "--cluster", "-w", "fields")
 		hashes := regexp.MustCompile(`"Hash" : (\d+)\n"HashRevision" : (\d+)`).FindAllStringSubmatch(r.stdout, -1)
 		return len(hashes) == 3 && hashes[0][0] == hashes[1][0] && hashes[1][0] == hashes[2][0]
-	})
+	}, waitLimit, pollEvery, "the members to agree on the hash")
 	r = c.run(t, "defrag", "--cluster")
 	if r.code != 0 || strings.Count(r.stdout, "Finished defragmenting raftkv member[http://127.0.0.1:") != 3 {
 		t.Errorf("defrag --cluster: %+v", r)

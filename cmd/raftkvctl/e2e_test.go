@@ -1,9 +1,8 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,63 +11,12 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // These tests run the raftkvctl binary against the shared cluster, as a
 // user at a shell would.
-
-// TestTutorial runs the seed tutorial's commands verbatim, with raftkvctl
-// in etcdctl's place (shared/seeds/, section 3.2).
-func TestTutorial(t *testing.T) {
-	c := cluster(t)
-	expect := func(r result, code int, stdout string) {
-		t.Helper()
-		if r.code != code || r.stdout != stdout {
-			t.Errorf("exit %d, stdout %q, stderr %q; want exit %d, stdout %q", r.code, r.stdout, r.stderr, code, stdout)
-		}
-	}
-	if r := c.ctl(t, "-h"); r.code != 0 || !strings.Contains(r.stdout, "COMMANDS:") {
-		t.Errorf("raftkvctl -h: %+v", r)
-	}
-	// The tutorial exports ETCDCTL_API=3: a warning, nothing worse.
-	r := execute(t, c.environ("RAFTKVCTL_API=3"), "", c.ctlPath, "put", "/testdir/testkey", "Hello world")
-	expect(r, 0, "OK\n")
-	if !strings.Contains(r.stderr, "unrecognized environment variable") {
-		t.Errorf("no warning for RAFTKVCTL_API=3: %q", r.stderr)
-	}
-	expect(c.ctl(t, "get", "/testdir/testkey"), 0, "/testdir/testkey\nHello world\n")
-	if r := c.ctl(t, "del", "/", "--prefix"); r.code != 0 || !regexp.MustCompile(`^[1-9][0-9]*\n$`).MatchString(r.stdout) {
-		t.Errorf("del / --prefix: %+v", r)
-	}
-	expect(c.ctl(t, "del", "/test", "--prefix"), 0, "0\n")
-	expect(c.ctl(t, "get", "/testdir/testkey"), 0, "")
-
-	// watch: window 1 puts, window 2 watches.
-	expect(c.ctl(t, "put", "key1", "hello"), 0, "OK\n")
-	w := c.start(t, "watch", "key1")
-	syncWatch(t, c, w, "key1")
-	expect(c.ctl(t, "put", "key1", "hello work"), 0, "OK\n")
-	expect(c.ctl(t, "del", "key1"), 0, "1\n")
-	waitFor(t, "the watch to print the put and the delete", func() bool {
-		return strings.HasSuffix(w.out.String(), "PUT\nkey1\nhello work\nDELETE\nkey1\n\n")
-	})
-	w.signal(t, syscall.SIGINT)
-	if code := w.wait(t); code != 130 {
-		t.Errorf("watch after Ctrl-C: exit %d, want 130", code)
-	}
-
-	expect(c.ctl(t, "version"), 0, "raftkvctl version: 0.1.0\nAPI version: 3.7\n")
-	// curl http://127.0.0.1:2379/version
-	resp, err := http.Get(c.members[0].clientURL + "/version")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(body), `"etcdserver":"3.7.3"`) {
-		t.Errorf("GET /version: %s", body)
-	}
-}
 
 // syncWatch returns once the watch w (on key) is in place: it puts "sync"
 // until w prints it (as text, or in base64 with -w json). A watch says
@@ -76,13 +24,16 @@ func TestTutorial(t *testing.T) {
 // that it will see what follows.
 func syncWatch(t *testing.T, c *testCluster, w *proc, key string) {
 	t.Helper()
-	waitFor(t, "the watch to start", func() bool {
-		if r := c.ctl(t, "put", key, "sync"); r.code != 0 {
-			t.Fatalf("put: %+v", r)
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		if w.exited() {
+			return // said below
+		}
+		if r := c.ctl(t, "put", key, "sync"); !assert.Zero(ct, r.code, "put %s sync: %+v", key, r) {
+			return
 		}
 		out := w.out.String()
-		return strings.Contains(out, "\nsync\n") || strings.Contains(out, `"c3luYw=="`) || w.exited()
-	})
+		assert.True(ct, strings.Contains(out, "\nsync\n") || strings.Contains(out, `"c3luYw=="`), "the watch printed no sync yet: %q", out)
+	}, waitLimit, pollEvery, "the watch on %s to start", key)
 	if w.exited() {
 		t.Fatalf("watch exited: %q %q", w.out.String(), w.errOut.String())
 	}
@@ -96,14 +47,25 @@ func TestWatch(t *testing.T) {
 	c.ctl(t, "put", "/testw/a", "1")
 	c.ctl(t, "put", "/testw/a", "2")
 	var got string
-	waitFor(t, "both puts", func() bool {
+	require.Eventually(t, func() bool {
 		got = w.out.String()
 		return strings.Count(got, `"L3Rlc3R3L2E="`) == 3 // key /testw/a: twice in kv, once in prev_kv
-	})
+	}, waitLimit, pollEvery, "both puts")
 	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
 	want := golden(t, "etcdctl watch /testw --prefix --prev-kv -w json", 0)
 	want = want[strings.Index(want, "{"):strings.Index(want, "[watch ended")]
-	if diff := cmp.Diff(normalize(want), normalize(strings.Join(lines[len(lines)-2:], "\n")+"\n")); diff != "" {
+	// The transcript's first put made revision 12; ours, the key's
+	// create revision.
+	var kv struct {
+		Kvs []struct {
+			CreateRevision int64 `json:"create_revision"`
+		} `json:"kvs"`
+	}
+	if err := json.Unmarshal([]byte(c.ctl(t, "get", "/testw/a", "-w", "json").stdout), &kv); err != nil || len(kv.Kvs) != 1 {
+		t.Fatalf("get /testw/a -w json: %v %+v", err, kv)
+	}
+	rev := revisions{offset: kv.Kvs[0].CreateRevision - 12}
+	if diff := cmp.Diff(normalize(want, rev.of), normalize(strings.Join(lines[len(lines)-2:], "\n")+"\n", asIs)); diff != "" {
 		t.Errorf("watch -w json (-etcdctl +raftkvctl, normalized):\n%s", diff)
 	}
 	w.signal(t, syscall.SIGTERM)
@@ -116,15 +78,15 @@ func TestWatch(t *testing.T) {
 func TestLock(t *testing.T) {
 	c := cluster(t)
 	first := c.start(t, "lock", "e2elock")
-	waitFor(t, "the first to hold the lock", func() bool {
+	require.Eventually(t, func() bool {
 		return regexp.MustCompile(`^e2elock/[0-9a-f]+\n\n$`).MatchString(first.out.String()) || first.exited()
-	})
+	}, waitLimit, pollEvery, "the first to hold the lock")
 	key := strings.TrimSpace(first.out.String())
 	second := c.start(t, "lock", "e2elock", "--", "sh", "-c", `echo "got-it $ETCD_LOCK_KEY $RAFTKV_LOCK_KEY"`)
 	// The second has queued once its key is there; it must then wait.
-	waitFor(t, "the second to queue", func() bool {
+	require.Eventually(t, func() bool {
 		return strings.Count(c.ctl(t, "get", "e2elock", "--prefix", "--keys-only").stdout, "e2elock/") == 2 || second.exited()
-	})
+	}, waitLimit, pollEvery, "the second to queue")
 	if second.exited() || second.out.String() != "" {
 		t.Fatalf("the second took the lock while the first held it: %q %q", second.out.String(), second.errOut.String())
 	}
@@ -150,13 +112,13 @@ func TestElect(t *testing.T) {
 	c := cluster(t)
 	leaderRE := regexp.MustCompile(`^e2eelect/[0-9a-f]+\np1\n$`)
 	first := c.start(t, "elect", "e2eelect", "p1")
-	waitFor(t, "p1 to lead", func() bool { return leaderRE.MatchString(first.out.String()) || first.exited() })
+	require.Eventually(t, func() bool { return leaderRE.MatchString(first.out.String()) || first.exited() }, waitLimit, pollEvery, "p1 to lead")
 	observer := c.start(t, "elect", "-l", "e2eelect")
-	waitFor(t, "the observer to see p1", func() bool { return strings.Contains(observer.out.String(), "\np1\n") || observer.exited() })
+	require.Eventually(t, func() bool { return strings.Contains(observer.out.String(), "\np1\n") || observer.exited() }, waitLimit, pollEvery, "the observer to see p1")
 	second := c.start(t, "elect", "e2eelect", "p2")
-	waitFor(t, "p2 to campaign", func() bool {
+	require.Eventually(t, func() bool {
 		return strings.Count(c.ctl(t, "get", "e2eelect", "--prefix", "--keys-only").stdout, "e2eelect/") == 2 || second.exited()
-	})
+	}, waitLimit, pollEvery, "p2 to campaign")
 	if second.out.String() != "" {
 		t.Fatalf("p2 leads while p1 does: %q", second.out.String())
 	}
@@ -164,10 +126,10 @@ func TestElect(t *testing.T) {
 	if code := first.wait(t); code != 0 {
 		t.Errorf("p1 after Ctrl-C: exit %d, stderr %q", code, first.errOut.String())
 	}
-	waitFor(t, "p2 to lead", func() bool {
+	require.Eventually(t, func() bool {
 		return regexp.MustCompile(`^e2eelect/[0-9a-f]+\np2\n$`).MatchString(second.out.String()) || second.exited()
-	})
-	waitFor(t, "the observer to see p2", func() bool { return strings.HasSuffix(observer.out.String(), "\np2\n") })
+	}, waitLimit, pollEvery, "p2 to lead")
+	require.Eventually(t, func() bool { return strings.HasSuffix(observer.out.String(), "\np2\n") }, waitLimit, pollEvery, "the observer to see p2")
 	if got := observer.out.String(); got != first.out.String()+second.out.String() {
 		t.Errorf("the observer saw %q, want the two leaders %q then %q", got, first.out.String(), second.out.String())
 	}
@@ -248,89 +210,6 @@ func TestExitCodes(t *testing.T) {
 	if r := execute(t, env, "", c.ctlPath, "get", "--foo"); !strings.HasPrefix(r.stderr, "Error: unknown flag: --foo\nNAME:") {
 		t.Errorf("get --foo: %q", r.stderr)
 	}
-}
-
-// TestTranscript replays etcdctl's transcript (testdata/etcdctl.md) with
-// raftkvctl in etcdctl's place, through a shell as it was taken, and checks
-// that every output is etcdctl's once the numbers that must differ (IDs,
-// revisions, ports, sizes, durations) are normalized.
-func TestTranscript(t *testing.T) {
-	c := cluster(t)
-	// The transcript began with an empty store and no lease.
-	c.ctl(t, "del", "", "--prefix")
-	for _, id := range strings.Fields(c.ctl(t, "lease", "list").stdout)[3:] {
-		c.ctl(t, "lease", "revoke", id)
-	}
-	// Steps whose output depends on more than the normalized numbers, each
-	// checked by a test of its own.
-	skip := map[string]string{
-		"etcdctl get /testdir/testkey --rev=2":       "a revision of the transcript's history (TestRevisions)",
-		"timeout 1 etcdctl watch key1 --rev=9":       "a revision of the transcript's history (TestRevisions)",
-		"etcdctl compaction 23":                      "a revision of the transcript's history (TestRevisions)",
-		"etcdctl member list":                        "member IDs and URLs are this cluster's (TestGoldenMemberList)",
-		"etcdctl member list -w table":               "member IDs and URLs are this cluster's (TestGoldenMemberList)",
-		"etcdctl endpoint status -w table":           "IS LEADER depends on who leads (TestLeaderIsMarked)",
-		"etcdctl endpoint status --cluster -w table": "IS LEADER depends on who leads (TestLeaderIsMarked)",
-		"env -u ETCDCTL_ENDPOINTS etcdctl endpoint status --endpoints=127.0.0.1:22379 -w json": "the member IDs, sizes and indexes are this cluster's (TestLeaderIsMarked)",
-	}
-	// The transcript's endpoints, and its lease ID once ours is known.
-	replace := []string{"ETCDCTL_", envPrefix,
-		"127.0.0.1:22379", c.members[0].endpoint(), "127.0.0.1:22389", c.members[1].endpoint(), "127.0.0.1:22399", c.members[2].endpoint()}
-	for _, b := range transcriptBlocks(t) {
-		if why, ok := skip[b.cmd]; ok {
-			t.Logf("skipped %q: %s", b.cmd, why)
-			continue
-		}
-		if strings.Contains(b.out, "\n# ") || strings.HasPrefix(b.out, "# ") {
-			t.Logf("skipped %q: steps in another shell (TestWatch, TestLock, TestElect)", b.cmd)
-			continue
-		}
-		wantOut, wantCode := b.out, 0
-		if m := regexp.MustCompile(`\[.*exit code (\d+)\]\n`).FindStringSubmatch(wantOut); m != nil {
-			fmt.Sscan(m[1], &wantCode)
-			wantOut = strings.Replace(wantOut, m[0], "", 1)
-		}
-		line := strings.NewReplacer(replace...).Replace(b.cmd)
-		r := c.sh(t, strings.ReplaceAll(line, "etcdctl", "raftkvctl"))
-		if r.code != wantCode {
-			t.Errorf("%s: exit %d, want %d (stderr %q)", line, r.code, wantCode, r.stderr)
-		}
-		if diff := cmp.Diff(normalize(wantOut), normalize(r.stdout+r.stderr)); diff != "" {
-			t.Errorf("%s (-etcdctl +raftkvctl, normalized):\n%s", line, diff)
-		}
-		if b.cmd == "etcdctl lease grant 60" {
-			if m := regexp.MustCompile(`^lease ([0-9a-f]+) granted`).FindStringSubmatch(r.stdout); m != nil {
-				replace = append(replace, "535ba20c03067310", m[1])
-			}
-		}
-	}
-}
-
-// normalize hides what must differ between etcd's run and ours: the
-// numbers (hex IDs of members, leases and locks; revisions, ports, hashes,
-// versions), durations and sizes, and so the widths of table columns; and
-// the log lines of etcdctl's gRPC client.
-func normalize(s string) string {
-	s = strings.NewReplacer("etcdctl", "raftkvctl", "etcd member", "raftkv member").Replace(s)
-	var lines []string
-	for _, l := range strings.SplitAfter(s, "\n") {
-		if !strings.HasPrefix(l, `{"level":`) {
-			lines = append(lines, l)
-		}
-	}
-	s = strings.Join(lines, "")
-	for _, r := range []struct{ re, with string }{
-		{`\b[0-9a-f]*[0-9][0-9a-f]*\b`, "N"}, // a number, or a hex ID
-		{`\d+`, "N"},                         // in a word: m1
-		{`N(\.N)+`, "N"},                     // 3.7.3, 127.0.0.1
-		{`N(ns|µs|ms|s)\b`, "<duration>"},
-		{`N (B|kB|MB|GB)\b`, "<size>"},
-		{` +`, " "},
-		{`─+`, "─"},
-	} {
-		s = regexp.MustCompile(r.re).ReplaceAllString(s, r.with)
-	}
-	return s
 }
 
 // member update, as an operator moves a member to another address: stop
