@@ -32,7 +32,7 @@ func tailLog(t *testing.T, d disk) ([]raft.Entry, raft.HardState, Record, int64)
 	}
 	// The last Save holds one entry and no new hard state, sized so that its
 	// record is padded.
-	last := bigEnts(7, 7, 1, 300)
+	var last []raft.Entry
 	for n := 300; ; n++ {
 		last = bigEnts(7, 7, 1, n)
 		rec, _, _, err := appendEntriesRecord(nil, 0, last, 0)
