@@ -321,6 +321,9 @@ func TestMember_GarbageAfterTheLastSyncedRecordNeverStopsIt(t *testing.T) {
 			full := readFile(tb, fsys, filepath.Join(filepath.Dir(path), r.Segment), r.Offset, r.Size)
 			junk = full[:rapid.IntRange(1, r.Size-1).Draw(rt, "copied bytes")]
 		}
+		if bytes.Count(junk, []byte{0}) == len(junk) {
+			junk[len(junk)-1] = 0x5a // zeros are no garbage: preallocated space holds them
+		}
 		cut := rapid.Bool().Draw(rt, "file cut after the garbage")
 		// The situation: non-zero bytes now follow the last synced record,
 		// in the newest segment.
