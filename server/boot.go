@@ -165,9 +165,11 @@ func (m *Member) restart() error {
 		return fmt.Errorf("cannot replay WAL: %w", err)
 	}
 	if cut, ok := w.CutTail(); ok {
-		// Never synced, so never acknowledged: nothing a client was told
-		// is lost, but an operator wants to know the disk lost a write.
-		m.logf("WAL %v; that write was never acknowledged", cut)
+		// A write the crash tore before its sync returned: never
+		// acknowledged, so nothing a client or a peer was told is lost,
+		// and the leader sends whatever the member lacks. An operator
+		// still wants to know that the disk lost a write.
+		m.logf("WAL %v; a crash tore that write before it was synced, so it was never acknowledged: starting, and catching up from the leader", cut)
 	}
 	if err := m.checkIdentity(md, ents, hs.Commit); err != nil {
 		return err

@@ -96,14 +96,27 @@ func TestCorruption(t *testing.T) {
 			patch(t, d.fs, d.path(r), r.Offset+int64(r.Size)+700, []byte{1, 2, 3})
 			return outcome{repaired: true, keep: 14}
 		}},
-		{"corrupt/flipped bit in the last record", func(t *testing.T, d disk, recs []Record) outcome {
+		{"torn/garbage over the last record", func(t *testing.T, d disk, recs []Record) outcome {
+			r := lastOf(pick(t, d, recs, -1, RecordEntries))
+			patch(t, d.fs, d.path(r), r.Offset+headerSize+3, bytes.Repeat([]byte{0xa7}, 512))
+			return outcome{repaired: true, keep: 13}
+		}},
+		// The limit of the rule: no valid record follows a flipped bit in
+		// the last record, so it looks exactly like a torn write, and is cut
+		// like one (docs/persistence.md, "Torn tail or corruption?").
+		{"limit/flipped bit in the last record", func(t *testing.T, d disk, recs []Record) outcome {
 			r := lastOf(pick(t, d, recs, -1, RecordEntries))
 			flipBit(t, d.fs, d.path(r), payloadMid(r))
-			return outcome{at: r}
+			return outcome{repaired: true, keep: 13}
 		}},
-		{"corrupt/flipped bit in the length of the last record", func(t *testing.T, d disk, recs []Record) outcome {
+		{"limit/flipped bit in the length of the last record", func(t *testing.T, d disk, recs []Record) outcome {
 			r := lastOf(pick(t, d, recs, -1, RecordEntries))
 			flipBit(t, d.fs, d.path(r), r.Offset)
+			return outcome{repaired: true, keep: 13}
+		}},
+		{"corrupt/flipped bit in the record before the last", func(t *testing.T, d disk, recs []Record) outcome {
+			r := recs[len(recs)-2]
+			flipBit(t, d.fs, d.path(r), payloadMid(r))
 			return outcome{at: r}
 		}},
 		{"corrupt/flipped bit in an earlier record of the newest segment", func(t *testing.T, d disk, recs []Record) outcome {

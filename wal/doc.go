@@ -30,26 +30,35 @@
 //     metadata, the last hard state and the entries after the marker, and
 //     repair a torn tail.
 //   - Save appends one raft Ready's entries and hard state with one write
-//     and at most one fsync (group commit). SaveSnapshot records a snapshot
-//     marker. ReleaseBefore deletes segments a snapshot has made useless.
+//     and at most one fsync (group commit); without sync it keeps them in
+//     memory until the next write, which syncs. SaveSnapshot records a
+//     snapshot marker. ReleaseBefore deletes segments a snapshot has made
+//     useless.
 //   - ValidSnapshots lists the markers a restarting member may trust; Walk
 //     shows every record (cmd/raftkv-dump is built on it).
 //
 // # Torn tails and corruption
 //
-// Only the newest segment can end in a write that a crash interrupted:
-// every older one was trimmed and synced before the next was created. So a
-// damaged record in an older segment is corruption, always. In the newest
-// segment a damaged record is a torn write when it looks like one — it
-// runs past the end of the file, or a sector it spans reads as zeros (disks
-// write whole sectors; a sector the crash did not reach still holds the
-// zeros of preallocation) — and no valid record follows it: a torn write
-// is the last write, so two chained records after the damage prove a
-// flipped bit instead (a damaged length can look like a record running
-// past the end). ReadAll cuts a torn tail off: it was never
-// synced, so never acknowledged. Anything else is reported as a
-// *CorruptError with the file and offset; the WAL never guesses, and never
-// drops data silently (even cut bytes are kept in a ".broken" file).
+// A crash can damage only the last write. Every segment but the newest was
+// trimmed and synced before the next was created, so a damaged record in an
+// older segment is corruption, always. And the WAL never starts a write
+// while an earlier one is unsynced: a Save without sync only encodes its
+// records, which go to the file with the next write, and that one is
+// synced. A disk that loses power in the middle of a write keeps whole
+// sectors of a prefix of it; the rest reads as before — zeros, in
+// preallocated space — or, rarely, as garbage; never as a valid record.
+//
+// So in the newest segment, whatever follows the last valid record with no
+// valid record after it — garbage, a partial record, bytes written over the
+// last record's padding — is the last write, torn before its sync
+// returned, never acknowledged. ReadAll cuts it off: the bytes are kept in
+// a ".broken" file, zeroed in place, and reported (WAL.CutTail). Damage that
+// a valid record follows hit a write that was synced: ReadAll reports it as
+// a *CorruptError with the file and offset; the WAL never guesses. A
+// record after damage is valid when its CRC checks out chained from a seed
+// the log vouches for (scanner.validRecordAfter). The rule's limit: a synced
+// last record that the disk itself damaged looks exactly like a torn write,
+// and is cut as one; docs/persistence.md says what that costs.
 //
 // A WAL whose write or fsync failed refuses further writes: after a failed
 // fsync the kernel may have dropped the data, so the only safe way forward

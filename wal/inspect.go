@@ -75,8 +75,9 @@ type End struct {
 	Segment string // the newest segment
 	Offset  int64  // end of its last valid record
 	Size    int64  // its file size (preallocated space included)
-	// Torn, when not nil, says why the bytes after Offset look like a write
-	// that never completed; Open+ReadAll would cut them off.
+	// Torn, when not nil, says why the bytes after the last valid record
+	// (from the end of its payload, if its padding was written over) look
+	// like a write that never completed; Open+ReadAll would cut them off.
 	Torn error
 }
 

@@ -1,6 +1,8 @@
 package wal
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -55,7 +57,7 @@ type walModel struct {
 	sim     *vfs.SimDisk
 	dir     string
 	segSize int64
-	garbage bool // torn writes may leave garbage: recovery may refuse, never lie
+	garbage bool // torn writes may leave garbage where they did not reach
 
 	w      *WAL
 	ops    []op // every record written, oldest first
@@ -65,7 +67,6 @@ type walModel struct {
 	// writeFailed: a write or sync failed (not only a release of old
 	// segments): the WAL must refuse every later write.
 	writeFailed bool
-	corrupted   bool // garbage made the WAL unreadable; the run is over
 	saves       int
 }
 
@@ -73,9 +74,9 @@ func TestCrashRecoveryProperty(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) { runModel(rt, false) })
 }
 
-// TestCrashRecoveryWithGarbageProperty: when a crash leaves garbage the WAL
-// cannot tell from corruption, it may refuse to open (with a *CorruptError),
-// but whatever it does return is still a correct prefix.
+// TestCrashRecoveryWithGarbageProperty: garbage that a crash leaves where a
+// torn write did not reach is cut off with the torn write — the WAL never
+// refuses to open over it — and what it returns is still a correct prefix.
 func TestCrashRecoveryWithGarbageProperty(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) { runModel(rt, true) })
 }
@@ -109,6 +110,7 @@ func runModel(rt *rapid.T, garbage bool) {
 		"fail":     m.fail,
 		"crash":    m.crash,
 		"reopen":   m.reopen,
+		"garble":   m.garble,
 	})
 }
 
@@ -130,12 +132,12 @@ func (m *walModel) ack(err error) {
 // later write (WAL.fail) rather than acknowledge one. (A failed release of
 // old segments loses nothing, and need not stop the WAL.)
 func (m *walModel) live(t *rapid.T) {
-	if m.writeFailed && !m.corrupted {
+	if m.writeFailed {
 		if err := m.w.Sync(); err == nil {
 			t.Fatal("the WAL acknowledged a sync after an I/O error")
 		}
 	}
-	if m.failed || m.corrupted {
+	if m.failed {
 		t.Skip("the WAL failed; only a crash can follow")
 	}
 }
@@ -233,9 +235,6 @@ func (m *walModel) reopen(t *rapid.T) {
 }
 
 func (m *walModel) crash(t *rapid.T) {
-	if m.corrupted {
-		return // the run is over; rapid needs some action it can take
-	}
 	m.sim.Crash()
 	m.failed, m.writeFailed = false, false
 	m.recover(t, -1)
@@ -252,9 +251,6 @@ func (m *walModel) recover(t *rapid.T, exact int) {
 		}
 		snaps, err := ValidSnapshots(m.sim, m.dir)
 		if err != nil {
-			if m.refused(t, err) {
-				return
-			}
 			t.Fatalf("ValidSnapshots: %v", err)
 		}
 		var from Snapshot
@@ -272,9 +268,6 @@ func (m *walModel) recover(t *rapid.T, exact int) {
 		}
 		if err != nil {
 			w.Close()
-			if m.refused(t, err) {
-				return
-			}
 			t.Fatalf("ReadAll from %+v: %v", from, err)
 		}
 		if md != testMD {
@@ -286,21 +279,75 @@ func (m *walModel) recover(t *rapid.T, exact int) {
 	}
 }
 
-// refused accepts a *CorruptError only when garbage was allowed.
-func (m *walModel) refused(t *rapid.T, err error) bool {
-	var ce *CorruptError
-	if !m.garbage || !errors.As(err, &ce) {
-		return false
+// garble is the crash of issue 12: once everything saved is synced, the
+// crash leaves garbage — random bytes, or part of a copy of a record — at
+// or after the end of the last record, its padding included, where the next
+// write would have gone; sometimes the file is cut right after it. That is
+// a torn write: recovery cuts exactly the garbage off and keeps every
+// record.
+func (m *walModel) garble(t *rapid.T) {
+	m.live(t)
+	m.ack(m.w.Sync())
+	if m.failed {
+		return
 	}
-	// Only the newest segment has unsynced writes for a crash to garble:
-	// every older one was synced in full before the next was started.
-	names := segmentNames(t, m.sim, m.dir)
-	if ce.Path != filepath.Join(m.dir, names[len(names)-1]) {
-		t.Fatalf("garbage from a crash was found outside the newest segment: %v", err)
+	var recs []Record
+	end, err := Walk(m.sim, m.dir, func(r Record) error {
+		r.Entries = nil
+		recs = append(recs, r)
+		return nil
+	})
+	must(t, err)
+	last := recs[len(recs)-1]
+	if end.Torn != nil || last.Segment != end.Segment {
+		t.Fatalf("after a sync the WAL ends in %+v, its last record is %+v", end, last)
 	}
-	m.corrupted = true
-	t.Logf("WAL refused after garbage: %v", err)
-	return true
+	read := func(seg string, off int64, n int) []byte {
+		f, err := m.sim.Open(filepath.Join(m.dir, seg))
+		must(t, err)
+		defer f.Close()
+		b := make([]byte, n)
+		_, err = f.ReadAt(b, off)
+		must(t, err)
+		return b
+	}
+	payloadEnd := last.Offset + headerSize + int64(binary.LittleEndian.Uint32(read(last.Segment, last.Offset, 4)))
+	off := payloadEnd + rapid.Int64Range(0, 3000).Draw(t, "garbage offset after the last payload")
+	var junk []byte
+	if rapid.Bool().Draw(t, "random garbage") {
+		rng := rand.New(rand.NewPCG(rapid.Uint64().Draw(t, "garbage seed"), 0))
+		junk = make([]byte, rapid.IntRange(1, 5000).Draw(t, "garbage length"))
+		for i := range junk {
+			junk[i] = byte(rng.Uint32())
+		}
+	} else {
+		r := recs[rapid.IntRange(0, len(recs)-1).Draw(t, "copied record")]
+		junk = read(r.Segment, r.Offset, rapid.IntRange(1, r.Size-1).Draw(t, "copied bytes"))
+	}
+	cutFile := rapid.Bool().Draw(t, "file cut after the garbage")
+	junk = bytes.TrimRight(junk, "\x00")
+	if len(junk) == 0 || off < payloadEnd {
+		t.Skip("no garbage after the last record")
+	}
+	m.sim.Crash()
+	f, err := m.sim.OpenReadWrite(filepath.Join(m.dir, last.Segment))
+	must(t, err)
+	_, err = f.WriteAt(junk, off)
+	if err == nil && cutFile {
+		err = f.Truncate(off + int64(len(junk)))
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	must(t, err)
+	must(t, f.Close())
+
+	m.recover(t, len(m.ops))
+	cut, ok := m.w.CutTail()
+	first := off + int64(len(junk)-len(bytes.TrimLeft(junk, "\x00"))) // the first garbage byte that is not zero
+	if !ok || cut.Segment != filepath.Join(m.dir, last.Segment) || cut.Offset < payloadEnd || cut.Offset > first || cut.Offset+cut.Bytes != off+int64(len(junk)) {
+		t.Fatalf("%d bytes of garbage at offset %d (the last record's payload ends at %d): CutTail = %+v, %v", len(junk), off, payloadEnd, cut, ok)
+	}
 }
 
 func (m *walModel) match(t *rapid.T, exact int, snaps []Snapshot, from Snapshot, hs raft.HardState, ents []raft.Entry) {

@@ -13,7 +13,8 @@ import (
 // marker the WAL was opened from — with every overwritten suffix replaced,
 // exactly as Save calls built it.
 //
-// A torn write at the end of the newest segment is cut off (it was never
+// A torn write at the end of the newest segment — damage after the last
+// valid record that no valid record follows — is cut off (it was never
 // acknowledged, since it was never synced): the cut bytes are kept in a
 // ".broken" file beside the segment, and the space is zeroed so that the
 // stale bytes cannot be mistaken for records later. Any other damage stops

@@ -106,12 +106,17 @@ var (
 	// errZeroHeader: the header is all zeros — preallocated space, the
 	// normal end of a segment that is still being written.
 	errZeroHeader = errors.New("zeroed record header")
+	// errDirtyPadding: the record checks out — its CRC covers everything
+	// but the padding — yet its padding is not zero, or the file ends in
+	// it. Something was written over the padding after the record.
+	errDirtyPadding = errors.New("the record checks out, but its padding is not zero or is cut short by the end of the file")
 )
 
 // decodeRecord decodes the frame at the start of b, chained from prev. It
-// returns errShort when b ends before the frame does, errZeroHeader for an
-// all-zero header, and another error for a frame that is invalid in itself.
-// It never panics and never allocates, whatever b holds.
+// returns errShort when b ends before the payload does, errZeroHeader for
+// an all-zero header, errDirtyPadding — with the decoded record — when only
+// the padding is wrong, and another error for a frame that is invalid in
+// itself. It never panics and never allocates, whatever b holds.
 func decodeRecord(b []byte, prev uint32) (record, error) {
 	if len(b) >= headerSize && isZero(b[:headerSize]) {
 		return record{}, errZeroHeader
@@ -129,21 +134,22 @@ func decodeRecord(b []byte, prev uint32) (record, error) {
 	case n > maxPayload:
 		return record{}, fmt.Errorf("payload length %d exceeds the limit of %d", n, maxPayload)
 	}
-	size := frameSize(int(n))
-	if len(b) < size {
+	end := headerSize + int(n)
+	if len(b) < end {
 		return record{}, errShort
 	}
-	payload := b[headerSize : headerSize+int(n) : headerSize+int(n)]
-	if !isZero(b[headerSize+int(n) : size]) {
-		return record{}, errors.New("padding is not zero")
-	}
+	payload := b[headerSize:end:end]
 	stored := binary.LittleEndian.Uint32(b[8:12])
 	crc := crc32.Update(prev, castagnoli, b[:8])
 	crc = crc32.Update(crc, castagnoli, payload)
 	if crc != stored {
 		return record{}, fmt.Errorf("crc mismatch: stored %08x, computed %08x", stored, crc)
 	}
-	return record{typ: t, payload: payload, crc: crc, size: size}, nil
+	r := record{typ: t, payload: payload, crc: crc, size: frameSize(int(n))}
+	if len(b) < r.size || !isZero(b[end:r.size]) {
+		return r, errDirtyPadding
+	}
+	return r, nil
 }
 
 // isZero reports whether b holds only zero bytes. It reads eight bytes at a

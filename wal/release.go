@@ -17,7 +17,7 @@ func (w *WAL) ReleaseBefore(index uint64) error {
 	if err := w.writable(); err != nil {
 		return err
 	}
-	if err := w.sync(); err != nil {
+	if err := w.commit(); err != nil {
 		return err
 	}
 	k := min(searchIndex(w.segs, index), len(w.segs)-1)

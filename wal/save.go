@@ -17,11 +17,20 @@ var ErrEntryTooLarge = errors.New("wal: entry larger than the record size limit"
 // makes group commit cheap: a member calls Save once per raft Ready, however
 // many proposals the Ready holds.
 //
+// Without sync, nothing is written yet: the records wait in memory and go
+// to the file with the next write, which is synced (a Save with sync,
+// SaveSnapshot, Sync, ReleaseBefore, Close, or the tail filling up). So the
+// WAL never starts a write while an earlier one is unsynced, and a crash
+// can damage only the last write — the rule that lets ReadAll tell a torn
+// write from corruption (scanner.tornUnlessFollowed). Unsynced records
+// were never promised to survive a crash; in practice they are raft's
+// commit-index updates, which are recomputed anyway.
+//
 // ents must be consecutive. If the first index is at or below the last one
 // written, the log's suffix from that index is replaced (a follower
 // overwriting entries that conflict with its leader's, §5.3); ReadAll
 // returns the log as it stands after the overwrite. An empty hs, or one
-// equal to the last written, is not written again.
+// equal to the last saved, is not written again.
 //
 // The hard state goes after the entries so that any prefix of the batch that
 // survives a crash is consistent: a commit index is never durable without
@@ -37,10 +46,11 @@ func (w *WAL) Save(hs raft.HardState, ents []raft.Entry, sync bool) error {
 	if err := w.checkEntries(ents); err != nil {
 		return err
 	}
-	b, crc := w.buf[:0], w.crc
+	b, crc := w.pending, w.crc
 	for i := 0; i < len(ents); {
 		var err error
 		if b, crc, i, err = appendEntriesRecord(b, crc, ents, i); err != nil {
+			w.pending = b[:len(w.pending)] // drop what this call encoded
 			return err
 		}
 	}
@@ -48,16 +58,17 @@ func (w *WAL) Save(hs raft.HardState, ents []raft.Entry, sync bool) error {
 	if newHS {
 		b, crc = appendRecord(b, crc, RecordHardState, func(b []byte) []byte { return appendHardState(b, &hs) })
 	}
-	if err := w.append(b, crc, sync); err != nil {
-		return err
-	}
+	w.pending, w.crc = b, crc
 	if len(ents) > 0 {
 		w.lastIndex = ents[len(ents)-1].Index
 	}
 	if newHS {
 		w.hs = hs
 	}
-	return w.afterAppend(sync)
+	if sync || w.off+int64(len(w.pending)) >= w.opts.segmentSize {
+		return w.commit()
+	}
+	return nil
 }
 
 // checkEntries refuses a batch that would leave a hole in the log: replay
@@ -110,54 +121,53 @@ func (w *WAL) SaveSnapshot(s Snapshot) error {
 	if err := w.writable(); err != nil {
 		return err
 	}
-	b, crc := appendRecord(w.buf[:0], w.crc, RecordSnapshot, func(b []byte) []byte { return appendSnapshot(b, s) })
-	if err := w.append(b, crc, true); err != nil {
-		return err
-	}
+	w.pending, w.crc = appendRecord(w.pending, w.crc, RecordSnapshot, func(b []byte) []byte { return appendSnapshot(b, s) })
 	// After a snapshot sent by the leader, the log restarts at s.Index+1.
 	// Naming the next segment from there keeps this marker in a segment
 	// that ReleaseBefore(s.Index) keeps.
 	w.lastIndex = max(w.lastIndex, s.Index)
-	return w.afterAppend(true)
+	return w.commit()
 }
 
-// append writes the encoded records b (whose last CRC is crc) to the tail in
-// one system call.
-func (w *WAL) append(b []byte, crc uint32, sync bool) error {
-	if cap(b) > 4<<20 {
-		w.buf = nil // do not pin the memory of one huge batch forever
-	} else {
-		w.buf = b
+// commit makes every record saved so far durable: the pending ones are
+// written with one pwrite, then synced with one fsync — or, if they filled
+// the tail, by starting the next segment, which syncs the old one.
+func (w *WAL) commit() error {
+	if err := w.flush(); err != nil {
+		return err
 	}
-	if len(b) == 0 {
-		return nil
-	}
-	if _, err := w.tail.WriteAt(b, w.off); err != nil {
-		return w.fail(err)
-	}
-	w.off += int64(len(b))
-	w.written += uint64(len(b))
-	w.crc = crc
-	w.dirty = true
-	return nil
-}
-
-// BytesWritten returns how many bytes of records Save and SaveSnapshot have
-// written since the WAL was opened (etcd exports the same count as
-// etcd_disk_wal_write_bytes_total).
-func (w *WAL) BytesWritten() uint64 { return w.written }
-
-// afterAppend starts a new segment when the tail is full (which syncs
-// anyway), or syncs if asked.
-func (w *WAL) afterAppend(sync bool) error {
 	if w.off >= w.opts.segmentSize {
 		return w.cut()
 	}
-	if sync {
-		return w.sync()
+	return w.sync()
+}
+
+// flush writes the pending records to the tail. Only commit calls it, and
+// syncs right after (itself, or by cutting): see Save for why nothing may
+// be written and left unsynced while more is written after it.
+func (w *WAL) flush() error {
+	if len(w.pending) == 0 {
+		return nil
+	}
+	if _, err := w.tail.WriteAt(w.pending, w.off); err != nil {
+		return w.fail(err)
+	}
+	w.off += int64(len(w.pending))
+	w.written += uint64(len(w.pending))
+	w.dirty = true
+	if cap(w.pending) > 4<<20 {
+		w.pending = nil // do not pin the memory of one huge batch forever
+	} else {
+		w.pending = w.pending[:0]
 	}
 	return nil
 }
+
+// BytesWritten returns how many bytes of records have been written to the
+// segments since the WAL was opened (etcd exports the same count as
+// etcd_disk_wal_write_bytes_total). Records saved without sync count once
+// they are written, with the next synced write.
+func (w *WAL) BytesWritten() uint64 { return w.written }
 
 // cut closes the full tail segment and starts the next.
 //
@@ -194,12 +204,13 @@ func (w *WAL) startSegment(s segment) error {
 	if err != nil {
 		return err
 	}
-	b, crc := appendRecord(w.buf[:0], 0, RecordCRC, func(b []byte) []byte { return appendSeed(b, w.crc) })
+	// Nothing is pending when a segment starts: its buffer serves.
+	b, crc := appendRecord(w.pending[:0], 0, RecordCRC, func(b []byte) []byte { return appendSeed(b, w.crc) })
 	b, crc = appendRecord(b, crc, RecordMetadata, func(b []byte) []byte { return appendMetadata(b, w.md) })
 	if !w.hs.IsEmpty() {
 		b, crc = appendRecord(b, crc, RecordHardState, func(b []byte) []byte { return appendHardState(b, &w.hs) })
 	}
-	w.buf = b
+	w.pending = b[:0]
 	_, err = f.WriteAt(b, 0)
 	if err == nil {
 		err = f.Sync()

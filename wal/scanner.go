@@ -31,12 +31,17 @@ type scanner struct {
 	lo, hi int
 	pos    int64
 	crc    uint32
+	// torn is set once the last record read is known to be followed by a
+	// torn write (its padding was written over): next reports it.
+	torn *tornTail
 }
 
 // tornTail is how a scanner reports that the last segment ends in a write
-// that never completed: everything from Offset on is to be cut.
+// that never completed: the bytes from Offset to end (just past the last
+// non-zero byte) are to be cut.
 type tornTail struct {
 	Offset int64
+	end    int64
 	Reason error
 }
 
@@ -84,6 +89,9 @@ func (s *scanner) fill(n int) error {
 // io.EOF (a clean end), a *tornTail (last segment only), or a *CorruptError.
 // The record's payload is valid until the next call.
 func (s *scanner) next() (record, error) {
+	if s.torn != nil {
+		return record{}, s.torn
+	}
 	if s.pos == s.size {
 		return record{}, io.EOF
 	}
@@ -100,11 +108,19 @@ func (s *scanner) next() (record, error) {
 		}
 	}
 	r, err := decodeRecord(s.buf[s.lo:s.hi], s.crc)
-	if err != nil {
+	switch {
+	case err == nil:
+	case errors.Is(err, errDirtyPadding) && s.last:
+		// The record is whole, so it stays; what was written over its
+		// padding is judged like any other damage after the last record.
+		if err := s.paddingTorn(r); err != nil {
+			return record{}, err
+		}
+	default:
 		return record{}, s.bad(err)
 	}
 	r.off = s.pos
-	s.lo += r.size
+	s.lo = min(s.lo+r.size, s.hi) // the file may end inside a torn padding
 	s.pos += int64(r.size)
 	s.crc = r.crc
 	return r, nil
@@ -113,39 +129,252 @@ func (s *scanner) next() (record, error) {
 // zeroTail handles a zeroed header. In a segment still being written that is
 // the preallocated space after the last record — provided every byte after
 // it is zero too. A non-zero byte after it means a record's header was lost
-// while later bytes were not: in the last segment, the signature of a torn
-// write (the page cache wrote back a later sector first); anywhere else,
-// damage.
+// while later bytes were not: in the last segment, damage to be judged like
+// any other (tornUnlessFollowed); anywhere else, corruption.
 func (s *scanner) zeroTail() error {
-	for off := s.pos; off < s.size; {
-		want := int(min(readChunk, s.size-off))
-		if len(s.buf) < want {
-			s.buf = make([]byte, want)
+	first, end, err := nonZeroSpan(s.f, s.pos, s.size, &s.buf)
+	s.lo, s.hi = 0, 0 // the buffer no longer mirrors pos
+	if err != nil {
+		return fmt.Errorf("wal: read %s: %w", s.path, err)
+	}
+	if first < 0 {
+		if !s.last {
+			// An older segment was trimmed to its last record when the next
+			// one was started, so zeros here stand where records were.
+			return corrupt(s.path, s.pos, "zeroed space in a segment that was closed")
 		}
-		chunk := s.buf[:want]
-		n, err := s.f.ReadAt(chunk, off)
+		return io.EOF
+	}
+	reason := fmt.Errorf("zeroed record header followed by data at offset %d", first)
+	if !s.last {
+		return &CorruptError{Path: s.path, Offset: s.pos, Err: reason}
+	}
+	// A zeroed header stored no CRC for the next record to chain from.
+	return s.tornUnlessFollowed(s.pos, s.pos, end, nil, reason)
+}
+
+// bad classifies a record at pos that failed to decode: corruption in an
+// older segment, and in the last one whatever tornUnlessFollowed says.
+func (s *scanner) bad(err error) error {
+	if !s.last {
+		return &CorruptError{Path: s.path, Offset: s.pos, Err: err}
+	}
+	var scratch []byte
+	_, end, rerr := nonZeroSpan(s.f, s.pos, s.size, &scratch)
+	if rerr != nil {
+		return fmt.Errorf("wal: read %s: %w", s.path, rerr)
+	}
+	return s.tornUnlessFollowed(s.pos, s.pos, end, s.successorSeeds(), err)
+}
+
+// paddingTorn judges the bytes after the payload of r, a whole record at
+// pos whose padding is not zero (or is cut short by the end of the file).
+// It returns nil, and remembers the torn tail for the next call to next, if
+// they are a torn write; a *CorruptError otherwise.
+func (s *scanner) paddingTorn(r record) error {
+	from := s.pos + headerSize + int64(len(r.payload))
+	// Not s.buf: r.payload points into it.
+	var scratch []byte
+	_, end, err := nonZeroSpan(s.f, from, s.size, &scratch)
+	if err != nil {
+		return fmt.Errorf("wal: read %s: %w", s.path, err)
+	}
+	err = s.tornUnlessFollowed(from, s.pos, end, []uint32{r.crc}, errors.New("padding is not zero, or cut short by the end of the file"))
+	if !errors.As(err, &s.torn) {
+		return err
+	}
+	return nil
+}
+
+// tornUnlessFollowed judges damage in the last segment: the bytes from the
+// offset from on (up to end, just past the last non-zero byte) after the
+// last valid record. at is the offset a *CorruptError names.
+//
+// A crash can only damage the last write: the WAL writes nothing while an
+// earlier write is unsynced (see WAL.pending), so every write but the last
+// was durable before the crash. A disk keeps a prefix of that write, whole
+// sectors of it, and the rest reads as what was there before — zeros, in
+// preallocated space — or, rarely, as garbage. Either way nothing valid
+// comes after the damage. So if a valid record follows it, the damage hit
+// a write that was synced: corruption. If none does, it is the torn write,
+// never synced, so never acknowledged, and ReadAll cuts it off. A synced
+// last record that the medium damaged looks exactly the same, and is cut
+// too: the limit of the rule (docs/persistence.md says what it costs).
+//
+// seeds are the CRCs that the record right after the damage would chain
+// from: see validRecordAfter.
+func (s *scanner) tornUnlessFollowed(from, at, end int64, seeds []uint32, reason error) error {
+	valid, err := s.validRecordAfter(from, end, seeds)
+	if err != nil {
+		return err
+	}
+	if valid >= 0 {
+		return &CorruptError{Path: s.path, Offset: at, Err: fmt.Errorf("%w; yet a valid record follows it at offset %d", reason, valid)}
+	}
+	return &tornTail{Offset: from, end: max(end, from), Reason: reason}
+}
+
+// successorSeeds returns the CRCs that the record after the damaged one at
+// pos would chain from: the CRC it stored and, in case that is what was
+// hit, the CRC its bytes give.
+func (s *scanner) successorSeeds() []uint32 {
+	b := s.buf[s.lo:s.hi]
+	if len(b) < headerSize {
+		return nil
+	}
+	seeds := []uint32{binary.LittleEndian.Uint32(b[8:12])}
+	if n := int64(binary.LittleEndian.Uint32(b[0:4])); headerSize+n <= int64(len(b)) {
+		crc := crc32.Update(s.crc, castagnoli, b[:8])
+		seeds = append(seeds, crc32.Update(crc, castagnoli, b[headerSize:headerSize+n]))
+	}
+	return seeds
+}
+
+// validRecordAfter returns the offset of a valid record that starts after
+// from (and before end), or -1 if there is none.
+//
+// A record is valid when its CRC checks out, and a CRC needs the seed it
+// was chained from. After damage, the log vouches for two kinds of seed: a
+// record chained from one of seeds (the damaged record's own CRC, wherever
+// its successor lies: a damaged length no longer says where that is), and
+// a record chained from the stored CRC of the record right before it (two
+// records written one after the other). Bytes that were never written as
+// records pass either test with odds of about 2^-32 per position.
+//
+// What cannot be checked is a lone record after damage that destroyed the
+// CRC it chains from; it is taken for part of the torn write.
+func (s *scanner) validRecordAfter(from, end int64, seeds []uint32) (int64, error) {
+	hr := headerReader{f: s.f, end: end}
+	var payload []byte // reused by checksOut
+	for q := (from + 8) &^ 7; q < end; q += 8 {
+		h, err := hr.at(q)
+		if err != nil {
+			return -1, fmt.Errorf("wal: read %s: %w", s.path, err)
+		}
+		if !plausibleHeader(h, q, s.size) {
+			continue
+		}
+		ok, err := s.checksOut(q, h, seeds, &payload)
+		if ok || err != nil {
+			return q, err
+		}
+		next := q + int64(frameSize(int(binary.LittleEndian.Uint32(h[0:4]))))
+		if next >= end {
+			continue
+		}
+		stored := binary.LittleEndian.Uint32(h[8:12]) // h is overwritten by the next read
+		h2, err := hr.at(next)
+		if err != nil {
+			return -1, fmt.Errorf("wal: read %s: %w", s.path, err)
+		}
+		if plausibleHeader(h2, next, s.size) {
+			ok, err = s.checksOut(next, h2, []uint32{stored}, &payload)
+			if ok || err != nil {
+				return next, err
+			}
+		}
+	}
+	return -1, nil
+}
+
+// plausibleHeader reports whether h, read at offset off of a file of size
+// bytes, could open a record: reserved bytes zero, a known type, a payload
+// that fits in the file.
+func plausibleHeader(h []byte, off, size int64) bool {
+	if len(h) < headerSize || h[5]|h[6]|h[7] != 0 || RecordType(h[4]) < RecordCRC || RecordType(h[4]) > RecordSnapshot {
+		return false
+	}
+	n := binary.LittleEndian.Uint32(h[0:4])
+	return n <= maxPayload && off+headerSize+int64(n) <= size
+}
+
+// checksOut reports whether the record at off, whose plausible header is
+// h, checks out chained from one of seeds. It streams the payload through
+// *buf, so that a length field read from garbage costs reading, not memory.
+// (The padding is not looked at: a record whose padding was written over
+// still checks out.)
+func (s *scanner) checksOut(off int64, h []byte, seeds []uint32, buf *[]byte) (bool, error) {
+	if len(seeds) == 0 {
+		return false, nil
+	}
+	crcs := make([]uint32, len(seeds))
+	for i, seed := range seeds {
+		crcs[i] = crc32.Update(seed, castagnoli, h[:8])
+	}
+	if *buf == nil {
+		*buf = make([]byte, 64<<10)
+	}
+	start, stop := off+headerSize, off+headerSize+int64(binary.LittleEndian.Uint32(h[0:4]))
+	for p := start; p < stop; {
+		chunk := (*buf)[:min(int64(len(*buf)), stop-p)]
+		if _, err := s.f.ReadAt(chunk, p); err != nil && err != io.EOF {
+			return false, fmt.Errorf("wal: read %s: %w", s.path, err)
+		}
+		for i := range crcs {
+			crcs[i] = crc32.Update(crcs[i], castagnoli, chunk)
+		}
+		p += int64(len(chunk))
+	}
+	for _, crc := range crcs {
+		if crc == binary.LittleEndian.Uint32(h[8:12]) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// headerReader reads record headers at increasing offsets, a chunk at a
+// time. A header it returns is valid until the next call.
+type headerReader struct {
+	f     vfs.File
+	end   int64 // no header starts at or after end
+	chunk []byte
+	off   int64 // file offset of chunk[0]
+}
+
+func (r *headerReader) at(off int64) ([]byte, error) {
+	if off < r.off || off+headerSize > r.off+int64(len(r.chunk)) {
+		n := min(readChunk, r.end+headerSize-off)
+		if int64(cap(r.chunk)) < n {
+			r.chunk = make([]byte, n)
+		}
+		r.chunk = r.chunk[:n]
+		got, err := r.f.ReadAt(r.chunk, off)
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+		r.chunk, r.off = r.chunk[:got], off
+	}
+	return r.chunk[off-r.off : min(off-r.off+headerSize, int64(len(r.chunk)))], nil
+}
+
+// nonZeroSpan returns the offset of the first non-zero byte in [from, to)
+// of f (-1 if there is none) and the offset just past the last one. It
+// reads through *buf, growing it to a chunk if needed.
+func nonZeroSpan(f vfs.File, from, to int64, buf *[]byte) (first, end int64, err error) {
+	first, end = -1, from
+	for off := from; off < to; {
+		want := int(min(readChunk, to-off))
+		if len(*buf) < want {
+			*buf = make([]byte, want)
+		}
+		chunk := (*buf)[:want]
+		n, err := f.ReadAt(chunk, off)
 		if n < len(chunk) {
 			if err == nil || err == io.EOF {
-				err = io.ErrUnexpectedEOF
+				err = io.ErrUnexpectedEOF // the file shrank under us
 			}
-			return fmt.Errorf("wal: read %s: %w", s.path, err)
+			return -1, from, err
 		}
-		s.lo, s.hi = 0, 0 // the buffer no longer mirrors pos
 		if i := firstNonZero(chunk); i >= 0 {
-			reason := fmt.Errorf("zeroed record header followed by data at offset %d", off+int64(i))
-			if s.last {
-				return s.tornUnlessFollowed(reason)
+			if first < 0 {
+				first = off + int64(i)
 			}
-			return &CorruptError{Path: s.path, Offset: s.pos, Err: reason}
+			end = off + int64(lastNonZero(chunk)) + 1
 		}
 		off += int64(n)
 	}
-	if !s.last {
-		// An older segment was trimmed to its last record when the next
-		// one was started, so zeros here stand where records were.
-		return corrupt(s.path, s.pos, "zeroed space in a segment that was closed")
-	}
-	return io.EOF
+	return first, end, nil
 }
 
 func firstNonZero(b []byte) int {
@@ -164,167 +393,14 @@ func firstNonZero(b []byte) int {
 	return -1
 }
 
-// bad classifies a record that failed to decode. Only in the last segment,
-// and only if the record looks like a write that stopped partway — it runs
-// past the end of the file, or one of the sectors it spans reads as zeros —
-// is it a torn tail. Disks write whole sectors (vfs.SectorSize), so a write
-// cut by a power failure leaves sectors as they were before: zeros, in
-// preallocated space. A wrong CRC over sectors that all hold data is a flipped
-// bit, and cutting there could drop acknowledged records.
-func (s *scanner) bad(err error) error {
-	if !s.last {
-		return &CorruptError{Path: s.path, Offset: s.pos, Err: err}
+func lastNonZero(b []byte) int {
+	i := len(b)
+	for ; i >= 8 && isZero(b[i-8:i]); i -= 8 {
 	}
-	if errors.Is(err, errShort) {
-		return s.tornUnlessFollowed(err)
-	}
-	// The padding is left out: it is zero in every record, torn or not.
-	n := int(min(uint32(maxPayload), binary.LittleEndian.Uint32(s.buf[s.lo:])))
-	span := s.buf[s.lo:min(s.hi, s.lo+headerSize+n)]
-	if hasZeroSector(span, s.pos) {
-		return s.tornUnlessFollowed(fmt.Errorf("%w, and a sector it spans is all zeros", err))
-	}
-	return &CorruptError{Path: s.path, Offset: s.pos, Err: err}
-}
-
-// tornUnlessFollowed reports the damaged record at pos as a torn tail —
-// unless a write that completed follows it. A flipped bit can make a
-// record look torn (a length now running past the end of the file, a
-// record one of whose sectors holds only zero bytes of data), and cutting
-// there would drop the acknowledged records after it: the member-level
-// simulator found exactly that (sim seed 18).
-//
-// What tells the two apart is what a crash can and cannot do: it can only
-// damage writes whose sync had not completed. Every Save with entries
-// syncs before the next write begins, and so does every snapshot marker
-// and segment cut; only hard-state-only Saves skip the sync. So if, after
-// the damage, the log shows entries followed by a hard state (the end of
-// their Save, or a later write) and then anything at all — or a marker
-// followed by anything — that write's sync completed, which made
-// everything before it durable: the damage is corruption. The damaged
-// record itself counts, if the record after it proves it was written
-// whole. Damage in the last write with entries, or in hard states just
-// before it, stays indistinguishable from a tear and is cut like one.
-func (s *scanner) tornUnlessFollowed(reason error) error {
-	synced, err := s.completedWriteAfter(s.pos)
-	if err != nil {
-		return err
-	}
-	if synced >= 0 {
-		return &CorruptError{Path: s.path, Offset: s.pos, Err: fmt.Errorf("%w; yet a write that was synced follows it (ends at offset %d)", reason, synced)}
-	}
-	return &tornTail{Offset: s.pos, Reason: reason}
-}
-
-// completedWriteAfter reads the records that provably follow the damaged
-// record at from and returns where a synced write ends among them, or -1.
-//
-// A record is proven by the CRC chain: it validates with the CRC of the
-// record before it as its seed. The record right after the damaged one
-// chains from the damaged one's CRC — the stored one, or the one its bytes
-// would give if the stored CRC is what was hit — and may be anywhere, if
-// the damaged length is what was hit. Failing that, any two chained records
-// further on start a proven run. Bytes that were never written as records
-// pass that test with odds of 2^-32.
-func (s *scanner) completedWriteAfter(from int64) (int64, error) {
-	// Read up to where the data ends: the first stretch of zeros as long
-	// as a read chunk, in practice the preallocated space.
-	var b []byte
-	for off := from; off < s.size; {
-		n := int(min(readChunk, s.size-off))
-		b = append(b, make([]byte, n)...)
-		chunk := b[len(b)-n:]
-		if _, err := s.f.ReadAt(chunk, off); err != nil && err != io.EOF {
-			return -1, fmt.Errorf("wal: read %s: %w", s.path, err)
-		}
-		if isZero(chunk) {
-			b = b[:len(b)-n]
-			break
-		}
-		off += int64(n)
-	}
-	if len(b) < headerSize {
-		return -1, nil
-	}
-	// A proven run: the types of consecutive chained records, and where
-	// each ends.
-	var types []RecordType
-	var ends []int
-	follow := func(at int, seed uint32) {
-		for at+headerSize <= len(b) {
-			r, err := decodeRecord(b[at:], seed)
-			if err != nil {
-				return
-			}
-			types, ends = append(types, r.typ), append(ends, at+r.size)
-			at, seed = at+r.size, r.crc
+	for i--; i >= 0; i-- {
+		if b[i] != 0 {
+			return i
 		}
 	}
-	seeds := []uint32{binary.LittleEndian.Uint32(b[8:12])}
-	if n := int64(binary.LittleEndian.Uint32(b[0:4])); headerSize+n <= int64(len(b)) {
-		crc := crc32.Update(s.crc, castagnoli, b[:8])
-		seeds = append(seeds, crc32.Update(crc, castagnoli, b[headerSize:headerSize+n]))
-	}
-	for q := 8; q+headerSize <= len(b) && types == nil; q += 8 {
-		for _, seed := range seeds {
-			if _, err := decodeRecord(b[q:], seed); err == nil {
-				// The damaged record was written whole: it is part of the run.
-				types, ends = append(types, RecordType(b[4])), append(ends, q)
-				follow(q, seed)
-				break
-			}
-		}
-	}
-	for p := 8; p+headerSize <= len(b) && types == nil; p += 8 {
-		h := b[p:]
-		if h[5]|h[6]|h[7] != 0 || RecordType(h[4]) < RecordCRC || RecordType(h[4]) > RecordSnapshot {
-			continue
-		}
-		n := binary.LittleEndian.Uint32(h[0:4])
-		if n > maxPayload || p+frameSize(int(n))+headerSize > len(b) {
-			continue
-		}
-		if _, err := decodeRecord(b[p+frameSize(int(n)):], binary.LittleEndian.Uint32(h[8:12])); err == nil {
-			types, ends = append(types, RecordType(h[4])), append(ends, p+frameSize(int(n)))
-			follow(p+frameSize(int(n)), binary.LittleEndian.Uint32(h[8:12]))
-		}
-	}
-	// A write that must have synced (entries, then the hard state that
-	// ends their Save; or a marker, a write of its own), then anything at
-	// all: a later write, so that sync completed.
-	const (
-		none = iota
-		entries
-		completed
-	)
-	state := none
-	for i, t := range types {
-		if state == completed {
-			return from + int64(ends[i-1]), nil
-		}
-		switch t {
-		case RecordEntries:
-			state = entries
-		case RecordHardState:
-			if state == entries {
-				state = completed
-			}
-		default:
-			state = completed
-		}
-	}
-	return -1, nil
-}
-
-// hasZeroSector reports whether some piece of b that falls in one disk
-// sector (b starts at file offset off) is all zeros.
-func hasZeroSector(b []byte, off int64) bool {
-	for len(b) > 0 {
-		n := min(len(b), int(vfs.SectorSize-off%vfs.SectorSize))
-		if isZero(b[:n]) {
-			return true
-		}
-		b, off = b[n:], off+int64(n)
-	}
-	return false
+	return -1
 }

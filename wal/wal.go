@@ -56,16 +56,19 @@ type WAL struct {
 
 	segs []segment // live segments, oldest first; the last is the tail
 	tail vfs.File
-	off  int64  // where the next record goes in the tail
-	crc  uint32 // CRC of the last record written: the chain's next seed
-	// lastIndex is the index of the last entry written, or of a snapshot
+	off  int64  // where the next write goes in the tail
+	crc  uint32 // CRC of the last record saved: the chain's next seed
+	// lastIndex is the index of the last entry saved, or of a snapshot
 	// marker beyond it; a new segment is named lastIndex+1.
 	lastIndex uint64
-	hs        raft.HardState // the last hard state written
+	hs        raft.HardState // the last hard state saved
 	dirty     bool           // written since the last sync
-	buf       []byte         // encoding buffer, reused by every Save
-	// written counts the bytes appended since Open or Create (records and
-	// their padding), for a server's metrics.
+	// pending holds the records saved without sync and not yet written,
+	// which go to the file with the next synced write (see Save). Its
+	// buffer is reused by every Save.
+	pending []byte
+	// written counts the bytes written to segments since Open or Create
+	// (records and their padding), for a server's metrics.
 	written uint64
 
 	// tailCut is what ReadAll cut off the newest segment (nil: nothing).
@@ -221,12 +224,12 @@ func (w *WAL) fail(err error) error {
 	return w.err
 }
 
-// Sync makes every record written so far durable.
+// Sync makes every record saved so far durable.
 func (w *WAL) Sync() error {
 	if err := w.writable(); err != nil {
 		return err
 	}
-	return w.sync()
+	return w.commit()
 }
 
 func (w *WAL) sync() error {
@@ -240,11 +243,11 @@ func (w *WAL) sync() error {
 	return nil
 }
 
-// Close syncs what was written and releases the WAL.
+// Close makes what was saved durable and releases the WAL.
 func (w *WAL) Close() error {
 	var err error
 	if w.tail != nil && w.err == nil && !w.replaying {
-		err = w.sync()
+		err = w.commit()
 	}
 	w.closeTail()
 	if w.lock != nil {
