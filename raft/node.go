@@ -137,19 +137,24 @@ func (n *Node) ReportSnapshot(id uint64, delivered bool) {
 	_ = n.r.Step(Message{Type: MsgSnapStatus, From: id, Reject: !delivered})
 }
 
-// HasReady reports whether Ready would return anything to do.
+// HasReady reports whether Ready would return anything to do. It is a
+// query and changes nothing: proposals appended since the last Ready are
+// sent by Ready itself, so asking twice, or asking and then proposing more,
+// never splits a batch.
 func (n *Node) HasReady() bool {
 	if n.outstanding {
 		return false
 	}
 	r := n.r
-	r.flushProposals()
 	if r.softState() != n.prevSoft {
 		return true
 	}
 	if hs := r.hardState(); !hs.IsEmpty() && hs != n.prevHard {
 		return true
 	}
+	// Proposals waiting to be sent (pendingBcast) are never alone: their
+	// entries sit in the unstable tail until the Ready that sends them is
+	// advanced, so the unstable check below covers them.
 	return r.log.unstable.snapshot != nil || len(r.log.unstable.entries) > 0 ||
 		r.log.hasNextCommittedEntries() || len(r.msgs) > 0 || len(r.msgsAfterPersist) > 0 ||
 		len(r.readStates) > 0
@@ -159,6 +164,8 @@ func (n *Node) HasReady() bool {
 // call Advance with it before the next Ready.
 func (n *Node) Ready() Ready {
 	r := n.r
+	// The appends for every proposal made since the last Ready leave in
+	// this one: one message per follower for the whole batch.
 	r.flushProposals()
 	rd := Ready{
 		Entries:              r.log.unstableEntries(),
