@@ -86,7 +86,7 @@ func (n *Node) propose(e Entry) (Proposed, error) {
 }
 
 // ReadIndex asks for a linearizable read point (thesis §6.4). The answer
-// arrives as a ReadState carrying ctx in a later Ready. ctx should be unique
+// arrives as a ReadIndexResult carrying ctx in a later Ready. ctx should be unique
 // per request. It fails with ErrReadIndexNotReady when no leader is known.
 func (n *Node) ReadIndex(ctx []byte) error {
 	return n.r.Step(Message{Type: MsgReadIndex, Context: ctx})
@@ -157,7 +157,7 @@ func (n *Node) HasReady() bool {
 	// advanced, so the unstable check below covers them.
 	return r.log.unstable.snapshot != nil || len(r.log.unstable.entries) > 0 ||
 		r.log.hasNextCommittedEntries() || len(r.msgs) > 0 || len(r.msgsAfterPersist) > 0 ||
-		len(r.readStates) > 0
+		len(r.readResults) > 0
 }
 
 // Ready returns what the caller must do now (see Ready). The caller must
@@ -172,7 +172,7 @@ func (n *Node) Ready() Ready {
 		CommittedEntries:     r.log.nextCommittedEntries(),
 		Messages:             r.msgs,
 		MessagesAfterPersist: r.msgsAfterPersist,
-		ReadStates:           r.readStates,
+		ReadIndexResults:     r.readResults,
 	}
 	if s := r.softState(); s != n.prevSoft {
 		rd.SoftState = &s
@@ -190,7 +190,7 @@ func (n *Node) Ready() Ready {
 	if len(rd.Entries) > 0 {
 		rd.MustSync = true
 	}
-	r.msgs, r.msgsAfterPersist, r.readStates = nil, nil, nil
+	r.msgs, r.msgsAfterPersist, r.readResults = nil, nil, nil
 	n.outstanding = true
 	return rd
 }

@@ -52,7 +52,7 @@ type raft struct {
 	state StateType
 	lead  uint64
 
-	config
+	membership
 	// votes collects (pre-)vote answers during an election.
 	votes map[uint64]bool
 
@@ -60,7 +60,7 @@ type raft struct {
 	// entries of the same Ready are durable (see send).
 	msgs             []Message
 	msgsAfterPersist []Message
-	readStates       []ReadState
+	readResults      []ReadIndexResult
 
 	// electionElapsed counts ticks since the last valid contact with a leader
 	// (follower), the start of the election (candidate), or the last
@@ -82,7 +82,9 @@ type raft struct {
 	// changes strictly one at a time (thesis §4.1).
 	pendingConfIndex uint64
 
-	read readIndexState
+	// reads tracks ReadIndex requests until they resolve; readResults
+	// holds the resolved ones of our own caller for the next Ready.
+	reads pendingReads
 
 	// pendingBcast is set when proposals were appended but not yet sent.
 	pendingBcast bool
@@ -119,7 +121,7 @@ func newRaft(c *Config) (*raft, error) {
 		rand:             c.Rand,
 		logger:           c.Logger,
 		unsafe:           c.Unsafe,
-		config:           config{progress: map[uint64]*Progress{}},
+		membership:       membership{progress: map[uint64]*Progress{}},
 	}
 	r.switchToConfig(cs)
 	if !hs.IsEmpty() {

@@ -112,7 +112,7 @@ func (m *Member) handleReady(rd raft.Ready) error {
 	// Vote grants and append acknowledgements promise durability: only now.
 	m.send(rd.MessagesAfterPersist)
 	m.applyEntries(rd.CommittedEntries)
-	m.reads.answered(m, rd.ReadStates)
+	m.reads.answered(m, rd.ReadIndexResults)
 	m.node.Advance(rd)
 	return m.maybeSnapshot()
 }
