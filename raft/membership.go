@@ -149,7 +149,7 @@ func (r *raft) switchToConfig(cs ConfState) {
 		keep[id] = true
 		pr := r.progress[id]
 		if pr == nil {
-			pr = newProgress(next, r.maxInflightOrDefault(), false)
+			pr = newProgress(next, r.maxInflight, false)
 			if id == r.id {
 				pr.Match = r.log.durableIndex()
 			}
@@ -162,13 +162,6 @@ func (r *raft) switchToConfig(cs ConfState) {
 			delete(r.progress, id)
 		}
 	}
-}
-
-func (r *raft) maxInflightOrDefault() int {
-	if r.maxInflight > 0 {
-		return r.maxInflight
-	}
-	return defaultMaxInflightMsgs
 }
 
 func insertID(ids []uint64, id uint64) []uint64 {

@@ -89,7 +89,9 @@ type raft struct {
 	// pendingBcast is set when proposals were appended but not yet sent.
 	pendingBcast bool
 
-	maxMsgSize  uint64
+	maxMsgSize uint64
+	// maxInflight is Config.MaxInflightMsgs, always positive: validate
+	// fills in the default before the node is built.
 	maxInflight int
 
 	rand   *rand.Rand
