@@ -222,6 +222,10 @@ func (n *Node) Advance(rd Ready) {
 		}
 		r.applyConfChange(cc)
 	}
+	if r.transferAfterApply && !r.hasUnappliedConfChange() {
+		r.transferAfterApply = false
+		r.hup(true)
+	}
 	if r.state == StateLeader && len(rd.Entries) > 0 {
 		// Our own copy is durable now: only from here on may we count
 		// ourselves toward a quorum for these entries (thesis §10.2.1).

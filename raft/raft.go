@@ -77,6 +77,11 @@ type raft struct {
 
 	// leadTransferee is the node leadership is being handed to, or None.
 	leadTransferee uint64
+	// transferAfterApply records a MsgTimeoutNow that arrived while a
+	// committed configuration change was still unapplied: the campaign it
+	// asks for starts once the change is applied (Advance). A new term or
+	// role forgets it.
+	transferAfterApply bool
 	// pendingConfIndex is the index of the last configuration change the
 	// leader appended; a new one is refused until it is applied, which keeps
 	// changes strictly one at a time (thesis §4.1).
@@ -214,6 +219,7 @@ func (r *raft) reset(term uint64) {
 	r.heartbeatElapsed = 0
 	r.resetRandomizedElectionTimeout()
 	r.abortLeaderTransfer()
+	r.transferAfterApply = false
 	r.votes = map[uint64]bool{}
 	r.dropPendingReads()
 	last := r.log.lastIndex()
