@@ -195,10 +195,12 @@ func describeStatus(st Status, termAt func(index uint64) uint64) string {
 	if st.FirstIndex > 1 {
 		fmt.Fprintf(&b, ", log from %d on (before it: a snapshot)", st.FirstIndex)
 	}
-	b.WriteString("\n")
 	if st.State != StateLeader {
+		// The randomized timeout (§5.2) is what decides who runs first.
+		fmt.Fprintf(&b, ", election timer %d of %d ticks\n", st.ElectionElapsed, st.RandomizedElectionTimeout)
 		return b.String()
 	}
+	b.WriteString("\n")
 	for _, id := range append(slices.Clone(st.Config.Voters), st.Config.Learners...) {
 		if id == st.ID {
 			// A leader's own entry only tracks what its disk holds.
