@@ -72,6 +72,10 @@
 //
 // Tests are named after the claim they check (TestElection_5_2_…,
 // TestCommit_5_4_2_Figure8_…), or after the bug in another library they
-// guard against (…_etcd7331, …_hashicorp697). Where raftkv departs from the
-// paper, docs/divergences.md says so.
+// guard against (…_etcd7331, …_hashicorp697). The files in testdata/ tell
+// stories (an election, Figure 8, a leadership transfer, ...) Ready by Ready
+// and message by message; TestTranscripts checks that raft still tells them
+// the same way, and "go test ./raft -rewrite" rewrites them after an
+// intended change. Where raftkv departs from the paper, docs/divergences.md
+// says so.
 package raft
