@@ -40,7 +40,7 @@
 //     acknowledgements: each promises that something is on disk (thesis
 //     §3.8), so it must not leave before it is;
 //  4. apply rd.CommittedEntries to the state machine, in order, and answer
-//     the rd.ReadStates whose index has been applied;
+//     the rd.ReadIndexResults whose index has been applied;
 //  5. call Advance(rd).
 //
 // Durability is in the types, not in a convention the caller might forget:
@@ -51,8 +51,8 @@
 // Every request resolves. A proposal is committed, or the entry at its index
 // turns out to be another (it was lost to a leader change: Propose returned
 // the index and term to compare), or the caller's deadline passes. A ReadIndex
-// request comes back as a ReadState with an index, or Dropped when leadership
-// changed before it could be confirmed.
+// request comes back as a ReadIndexResult with an index, or Dropped when
+// leadership changed before it could be confirmed.
 //
 // # Where things are
 //
@@ -72,6 +72,10 @@
 //
 // Tests are named after the claim they check (TestElection_5_2_…,
 // TestCommit_5_4_2_Figure8_…), or after the bug in another library they
-// guard against (…_etcd7331, …_hashicorp697). Where raftkv departs from the
-// paper, docs/divergences.md says so.
+// guard against (…_etcd7331, …_hashicorp697). The files in testdata/ tell
+// stories (an election, Figure 8, a leadership transfer, ...) Ready by Ready
+// and message by message; TestTranscripts checks that raft still tells them
+// the same way, and "go test ./raft -rewrite" rewrites them after an
+// intended change. Where raftkv departs from the paper, docs/divergences.md
+// says so.
 package raft

@@ -48,6 +48,15 @@ func (r *raft) hup(transfer bool) {
 		// A committed configuration change we have not applied yet may
 		// change who votes; campaigning under the old one could count the
 		// wrong quorum. It will be applied in the next Ready.
+		if transfer {
+			// The leader told us to take over, typically a leader that has
+			// just removed itself, whose TimeoutNow travels with the append
+			// that commits the removal. Dropping it would leave the cluster
+			// leaderless for an election timeout: campaign once applied.
+			r.transferAfterApply = true
+			r.logf("%x will campaign at term %d once it has applied the committed configuration change", r.id, r.Term)
+			return
+		}
 		r.logf("%x cannot campaign at term %d: a committed configuration change is not applied yet", r.id, r.Term)
 		return
 	}

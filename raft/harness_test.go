@@ -29,7 +29,7 @@ type testNode struct {
 	node    *Node
 	storage *MemoryStorage
 	applied []Entry
-	reads   []ReadState
+	reads   []ReadIndexResult
 	stopped bool
 }
 
@@ -136,7 +136,7 @@ func (c *testCluster) handleReady(id uint64, rd Ready) {
 		_ = tn.storage.SetHardState(rd.HardState)
 	}
 	tn.applied = append(tn.applied, rd.CommittedEntries...)
-	tn.reads = append(tn.reads, rd.ReadStates...)
+	tn.reads = append(tn.reads, rd.ReadIndexResults...)
 	tn.node.Advance(rd)
 }
 

@@ -161,12 +161,13 @@ func (l *raftLog) maybeAppend(prevIndex, prevTerm, leaderCommit uint64, ents []E
 	return lastNew, true, nil
 }
 
-func (l *raftLog) append(ents ...Entry) uint64 {
+// append adds ents to the unstable tail, replacing any entries from the
+// first one's index on (the caller has checked that none is committed).
+func (l *raftLog) append(ents ...Entry) {
 	if len(ents) == 0 {
-		return l.lastIndex()
+		return
 	}
 	l.unstable.truncateAndAppend(ents)
-	return l.lastIndex()
 }
 
 // commitTo raises the commit index; it never lowers it (commitIndex is

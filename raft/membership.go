@@ -25,25 +25,36 @@ import (
 // toward a quorum, so a new server can catch up without hurting
 // availability, then be promoted.
 
-// config is the current configuration and the leader's view of each member.
-type config struct {
+// membership is the configuration in force (who votes, who only listens)
+// and the leader's view of each member's log. It is not Config, the node's
+// options: those are fixed when the node starts, this changes with every
+// applied configuration change.
+type membership struct {
 	voters   []uint64 // sorted
 	learners []uint64 // sorted
 	progress map[uint64]*Progress
 }
 
-func (c *config) isVoter(id uint64) bool   { _, ok := slices.BinarySearch(c.voters, id); return ok }
-func (c *config) isLearner(id uint64) bool { _, ok := slices.BinarySearch(c.learners, id); return ok }
-func (c *config) isMember(id uint64) bool  { return c.isVoter(id) || c.isLearner(id) }
+func (c *membership) isVoter(id uint64) bool {
+	_, ok := slices.BinarySearch(c.voters, id)
+	return ok
+}
+
+func (c *membership) isLearner(id uint64) bool {
+	_, ok := slices.BinarySearch(c.learners, id)
+	return ok
+}
+
+func (c *membership) isMember(id uint64) bool { return c.isVoter(id) || c.isLearner(id) }
 
 // members returns voters and learners in ID order.
-func (c *config) members() []uint64 {
+func (c *membership) members() []uint64 {
 	all := append(append(make([]uint64, 0, len(c.voters)+len(c.learners)), c.voters...), c.learners...)
 	slices.Sort(all)
 	return all
 }
 
-func (c *config) confState() ConfState {
+func (c *membership) confState() ConfState {
 	return ConfState{Voters: slices.Clone(c.voters), Learners: slices.Clone(c.learners)}
 }
 
@@ -138,7 +149,7 @@ func (r *raft) switchToConfig(cs ConfState) {
 		keep[id] = true
 		pr := r.progress[id]
 		if pr == nil {
-			pr = newProgress(next, r.maxInflightOrDefault(), false)
+			pr = newProgress(next, r.maxInflight, false)
 			if id == r.id {
 				pr.Match = r.log.durableIndex()
 			}
@@ -151,13 +162,6 @@ func (r *raft) switchToConfig(cs ConfState) {
 			delete(r.progress, id)
 		}
 	}
-}
-
-func (r *raft) maxInflightOrDefault() int {
-	if r.maxInflight > 0 {
-		return r.maxInflight
-	}
-	return defaultMaxInflightMsgs
 }
 
 func insertID(ids []uint64, id uint64) []uint64 {

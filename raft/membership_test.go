@@ -83,6 +83,28 @@ func TestMembership_4_1_RemovedLeaderStepsDown_etcdraft83(t *testing.T) {
 	}
 }
 
+// The removed leader's MsgTimeoutNow usually reaches its target together
+// with the append that commits the removal, before the target has applied
+// it. The target may not campaign under a configuration it has not applied
+// yet, but it must not forget that it was told to: it campaigns as soon as
+// it has applied the change. Before, it dropped the request, and the
+// cluster sat leaderless for an election timeout, as if the leader had
+// crashed instead of handing over.
+func TestMembership_RemovedLeaderHandOverSurvivesUnappliedRemoval(t *testing.T) {
+	c := newTestCluster(t, 3)
+	c.campaign(1)
+	c.changeConf(1, ConfChange{Type: ConfChangeRemove, NodeID: 1}) // no tick: stabilize only
+	ls := c.leaders()
+	if _, removedLeads := ls[1]; len(ls) != 1 || removedLeads {
+		t.Fatalf("without any tick, leaders %v: want one of 2 and 3 elected at once", ls)
+	}
+	for id := range ls {
+		if c.status(id).Config.Voters[0] == 1 {
+			t.Fatalf("the new leader %d campaigned under the old configuration", id)
+		}
+	}
+}
+
 func TestMembership_4_1_OneChangeAtATime(t *testing.T) {
 	c := newTestCluster(t, 3)
 	c.campaign(1)

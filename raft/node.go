@@ -86,7 +86,7 @@ func (n *Node) propose(e Entry) (Proposed, error) {
 }
 
 // ReadIndex asks for a linearizable read point (thesis §6.4). The answer
-// arrives as a ReadState carrying ctx in a later Ready. ctx should be unique
+// arrives as a ReadIndexResult carrying ctx in a later Ready. ctx should be unique
 // per request. It fails with ErrReadIndexNotReady when no leader is known.
 func (n *Node) ReadIndex(ctx []byte) error {
 	return n.r.Step(Message{Type: MsgReadIndex, Context: ctx})
@@ -137,35 +137,42 @@ func (n *Node) ReportSnapshot(id uint64, delivered bool) {
 	_ = n.r.Step(Message{Type: MsgSnapStatus, From: id, Reject: !delivered})
 }
 
-// HasReady reports whether Ready would return anything to do.
+// HasReady reports whether Ready would return anything to do. It is a
+// query and changes nothing: proposals appended since the last Ready are
+// sent by Ready itself, so asking twice, or asking and then proposing more,
+// never splits a batch.
 func (n *Node) HasReady() bool {
 	if n.outstanding {
 		return false
 	}
 	r := n.r
-	r.flushProposals()
 	if r.softState() != n.prevSoft {
 		return true
 	}
 	if hs := r.hardState(); !hs.IsEmpty() && hs != n.prevHard {
 		return true
 	}
+	// Proposals waiting to be sent (pendingBcast) are never alone: their
+	// entries sit in the unstable tail until the Ready that sends them is
+	// advanced, so the unstable check below covers them.
 	return r.log.unstable.snapshot != nil || len(r.log.unstable.entries) > 0 ||
 		r.log.hasNextCommittedEntries() || len(r.msgs) > 0 || len(r.msgsAfterPersist) > 0 ||
-		len(r.readStates) > 0
+		len(r.readResults) > 0
 }
 
 // Ready returns what the caller must do now (see Ready). The caller must
 // call Advance with it before the next Ready.
 func (n *Node) Ready() Ready {
 	r := n.r
+	// The appends for every proposal made since the last Ready leave in
+	// this one: one message per follower for the whole batch.
 	r.flushProposals()
 	rd := Ready{
 		Entries:              r.log.unstableEntries(),
 		CommittedEntries:     r.log.nextCommittedEntries(),
 		Messages:             r.msgs,
 		MessagesAfterPersist: r.msgsAfterPersist,
-		ReadStates:           r.readStates,
+		ReadIndexResults:     r.readResults,
 	}
 	if s := r.softState(); s != n.prevSoft {
 		rd.SoftState = &s
@@ -183,7 +190,7 @@ func (n *Node) Ready() Ready {
 	if len(rd.Entries) > 0 {
 		rd.MustSync = true
 	}
-	r.msgs, r.msgsAfterPersist, r.readStates = nil, nil, nil
+	r.msgs, r.msgsAfterPersist, r.readResults = nil, nil, nil
 	n.outstanding = true
 	return rd
 }
@@ -214,6 +221,10 @@ func (n *Node) Advance(rd Ready) {
 			continue
 		}
 		r.applyConfChange(cc)
+	}
+	if r.transferAfterApply && !r.hasUnappliedConfChange() {
+		r.transferAfterApply = false
+		r.hup(true)
 	}
 	if r.state == StateLeader && len(rd.Entries) > 0 {
 		// Our own copy is durable now: only from here on may we count

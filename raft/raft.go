@@ -52,7 +52,7 @@ type raft struct {
 	state StateType
 	lead  uint64
 
-	config
+	membership
 	// votes collects (pre-)vote answers during an election.
 	votes map[uint64]bool
 
@@ -60,7 +60,7 @@ type raft struct {
 	// entries of the same Ready are durable (see send).
 	msgs             []Message
 	msgsAfterPersist []Message
-	readStates       []ReadState
+	readResults      []ReadIndexResult
 
 	// electionElapsed counts ticks since the last valid contact with a leader
 	// (follower), the start of the election (candidate), or the last
@@ -77,17 +77,26 @@ type raft struct {
 
 	// leadTransferee is the node leadership is being handed to, or None.
 	leadTransferee uint64
+	// transferAfterApply records a MsgTimeoutNow that arrived while a
+	// committed configuration change was still unapplied: the campaign it
+	// asks for starts once the change is applied (Advance). A new term or
+	// role forgets it.
+	transferAfterApply bool
 	// pendingConfIndex is the index of the last configuration change the
 	// leader appended; a new one is refused until it is applied, which keeps
 	// changes strictly one at a time (thesis §4.1).
 	pendingConfIndex uint64
 
-	read readIndexState
+	// reads tracks ReadIndex requests until they resolve; readResults
+	// holds the resolved ones of our own caller for the next Ready.
+	reads pendingReads
 
 	// pendingBcast is set when proposals were appended but not yet sent.
 	pendingBcast bool
 
-	maxMsgSize  uint64
+	maxMsgSize uint64
+	// maxInflight is Config.MaxInflightMsgs, always positive: validate
+	// fills in the default before the node is built.
 	maxInflight int
 
 	rand   *rand.Rand
@@ -119,7 +128,7 @@ func newRaft(c *Config) (*raft, error) {
 		rand:             c.Rand,
 		logger:           c.Logger,
 		unsafe:           c.Unsafe,
-		config:           config{progress: map[uint64]*Progress{}},
+		membership:       membership{progress: map[uint64]*Progress{}},
 	}
 	r.switchToConfig(cs)
 	if !hs.IsEmpty() {
@@ -210,6 +219,7 @@ func (r *raft) reset(term uint64) {
 	r.heartbeatElapsed = 0
 	r.resetRandomizedElectionTimeout()
 	r.abortLeaderTransfer()
+	r.transferAfterApply = false
 	r.votes = map[uint64]bool{}
 	r.dropPendingReads()
 	last := r.log.lastIndex()

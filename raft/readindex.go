@@ -14,7 +14,7 @@ import "errors"
 //     one of those voters noticing a newer term.
 //  4. Once the state machine has applied up to the read index, the read
 //     may be answered from local state. (That last step is the caller's:
-//     raft hands out ReadState{Index, RequestCtx}.)
+//     raft hands out ReadIndexResult{Index, RequestCtx}.)
 //
 // Rounds. Every confirmation round gets its own number, carried in the
 // heartbeats and echoed in the answers. A follower's answer for round n
@@ -31,11 +31,11 @@ import "errors"
 // because no leader is known.
 var ErrReadIndexNotReady = errors.New("raft: read index: no leader")
 
-// ReadState is the answer to a ReadIndex request: once the local state
+// ReadIndexResult is the answer to a ReadIndex request: once the local state
 // machine has applied Index, a read issued when RequestCtx was submitted
 // may be served linearizably. Dropped means the request was lost (leadership
 // changed before it was confirmed); the caller should retry or fail it.
-type ReadState struct {
+type ReadIndexResult struct {
 	Index      uint64
 	RequestCtx []byte
 	Dropped    bool
@@ -48,14 +48,21 @@ type readRequest struct {
 	round uint64
 }
 
-type readIndexState struct {
+// pendingReads are the ReadIndex requests this node is still tracking, so
+// that each one resolves exactly once: on a leader, those waiting for its
+// term's first commit or for a majority to confirm their round; on a
+// follower, those it forwarded and the leader has not answered yet. A change
+// of role or term resolves all of them as dropped (dropPendingReads).
+type pendingReads struct {
 	// round is the newest confirmation round started in this term.
 	round uint64
-	// pending reads awaiting confirmation, in round order.
-	pending []readRequest
-	// waitingForTermCommit holds reads that arrived before this leader
+	// awaitingConfirmation holds reads recorded at a read index, waiting
+	// for a majority to acknowledge their round (step 3 above), in round
+	// order.
+	awaitingConfirmation []readRequest
+	// awaitingTermCommit holds reads that arrived before this leader
 	// committed an entry of its term (step 1 above).
-	waitingForTermCommit []readRequest
+	awaitingTermCommit []readRequest
 	// forwarded are request contexts a follower sent to the leader and has
 	// not had answered yet.
 	forwarded [][]byte
@@ -69,7 +76,7 @@ func (r *raft) handleReadIndexRequest(m Message) {
 		req.from = r.id
 	}
 	if !r.committedEntryInCurrentTerm() && !r.unsafe.ReadIndexBeforeTermCommit {
-		r.read.waitingForTermCommit = append(r.read.waitingForTermCommit, req)
+		r.reads.awaitingTermCommit = append(r.reads.awaitingTermCommit, req)
 		return
 	}
 	r.startReadRound([]readRequest{req})
@@ -78,11 +85,11 @@ func (r *raft) handleReadIndexRequest(m Message) {
 // startReadRound records reqs at the current commit index under a new
 // round and asks for confirmation.
 func (r *raft) startReadRound(reqs []readRequest) {
-	r.read.round++
+	r.reads.round++
 	for _, req := range reqs {
 		req.index = r.log.committed
-		req.round = r.read.round
-		r.read.pending = append(r.read.pending, req)
+		req.round = r.reads.round
+		r.reads.awaitingConfirmation = append(r.reads.awaitingConfirmation, req)
 	}
 	if len(r.voters) == 1 {
 		// We are the only voter: nobody else can be leader.
@@ -93,11 +100,11 @@ func (r *raft) startReadRound(reqs []readRequest) {
 }
 
 func (r *raft) releaseReadsWaitingForTermCommit() {
-	if len(r.read.waitingForTermCommit) == 0 {
+	if len(r.reads.awaitingTermCommit) == 0 {
 		return
 	}
-	reqs := r.read.waitingForTermCommit
-	r.read.waitingForTermCommit = nil
+	reqs := r.reads.awaitingTermCommit
+	r.reads.awaitingTermCommit = nil
 	r.startReadRound(reqs)
 }
 
@@ -115,12 +122,12 @@ func (r *raft) handleReadRoundAck(from uint64, pr *Progress, round uint64) {
 // releaseConfirmedReads answers every pending read whose round a majority
 // of voters has acknowledged (we acknowledge every round we start).
 func (r *raft) releaseConfirmedReads() {
-	if len(r.read.pending) == 0 {
+	if len(r.reads.awaitingConfirmation) == 0 {
 		return
 	}
 	confirmed := quorumIndex(r.voters, func(id uint64) uint64 {
 		if id == r.id {
-			return r.read.round
+			return r.reads.round
 		}
 		if pr := r.progress[id]; pr != nil {
 			return pr.AckedReadRound
@@ -128,19 +135,19 @@ func (r *raft) releaseConfirmedReads() {
 		return 0
 	})
 	n := 0
-	for _, req := range r.read.pending {
+	for _, req := range r.reads.awaitingConfirmation {
 		if req.round > confirmed {
 			break
 		}
 		r.answerRead(req)
 		n++
 	}
-	r.read.pending = r.read.pending[n:]
+	r.reads.awaitingConfirmation = r.reads.awaitingConfirmation[n:]
 }
 
 func (r *raft) answerRead(req readRequest) {
 	if req.from == r.id {
-		r.readStates = append(r.readStates, ReadState{Index: req.index, RequestCtx: req.ctx})
+		r.readResults = append(r.readResults, ReadIndexResult{Index: req.index, RequestCtx: req.ctx})
 		return
 	}
 	r.send(Message{To: req.from, Type: MsgReadIndexResp, Index: req.index, Context: req.ctx})
@@ -151,18 +158,18 @@ func (r *raft) answerRead(req readRequest) {
 // forwarded requests went to a leader that is no longer the one it follows.
 // Every read resolves — with an index, or as dropped — never hangs in raft.
 func (r *raft) dropPendingReads() {
-	for _, req := range append(r.read.pending, r.read.waitingForTermCommit...) {
+	for _, req := range append(r.reads.awaitingConfirmation, r.reads.awaitingTermCommit...) {
 		r.rejectRead(req.from, req.ctx)
 	}
-	for _, ctx := range r.read.forwarded {
-		r.readStates = append(r.readStates, ReadState{RequestCtx: ctx, Dropped: true})
+	for _, ctx := range r.reads.forwarded {
+		r.readResults = append(r.readResults, ReadIndexResult{RequestCtx: ctx, Dropped: true})
 	}
-	r.read = readIndexState{}
+	r.reads = pendingReads{}
 }
 
 func (r *raft) rejectRead(from uint64, ctx []byte) {
 	if from == r.id || from == None {
-		r.readStates = append(r.readStates, ReadState{RequestCtx: ctx, Dropped: true})
+		r.readResults = append(r.readResults, ReadIndexResult{RequestCtx: ctx, Dropped: true})
 		return
 	}
 	r.send(Message{To: from, Type: MsgReadIndexResp, Context: ctx, Reject: true})
@@ -187,17 +194,17 @@ func (r *raft) forwardRead(m Message) error {
 	if r.lead == None {
 		return ErrReadIndexNotReady
 	}
-	r.read.forwarded = append(r.read.forwarded, m.Context)
+	r.reads.forwarded = append(r.reads.forwarded, m.Context)
 	r.send(Message{To: r.lead, Type: MsgReadIndex, Context: m.Context})
 	return nil
 }
 
 // handleReadIndexResponse delivers the leader's answer to a forwarded read.
 func (r *raft) handleReadIndexResponse(m Message) {
-	for i, ctx := range r.read.forwarded {
+	for i, ctx := range r.reads.forwarded {
 		if string(ctx) == string(m.Context) {
-			r.read.forwarded = append(r.read.forwarded[:i], r.read.forwarded[i+1:]...)
-			r.readStates = append(r.readStates, ReadState{Index: m.Index, RequestCtx: m.Context, Dropped: m.Reject})
+			r.reads.forwarded = append(r.reads.forwarded[:i], r.reads.forwarded[i+1:]...)
+			r.readResults = append(r.readResults, ReadIndexResult{Index: m.Index, RequestCtx: m.Context, Dropped: m.Reject})
 			return
 		}
 	}

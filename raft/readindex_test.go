@@ -8,7 +8,7 @@ import (
 // Tests for linearizable reads through ReadIndex (thesis §6.4) and the
 // read-index bugs real libraries shipped.
 
-func readsOf(c *testCluster, id uint64) []ReadState {
+func readsOf(c *testCluster, id uint64) []ReadIndexResult {
 	rs := c.nodes[id].reads
 	c.nodes[id].reads = nil
 	return rs

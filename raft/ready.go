@@ -18,8 +18,8 @@ type SoftState struct {
 //     Then append Entries to Storage (and apply Snapshot to it).
 //  3. Send MessagesAfterPersist: vote requests, vote grants and append
 //     acknowledgements, which promise durability (thesis §3.8).
-//  4. Apply CommittedEntries to the state machine, in order; answer ReadStates
-//     whose index has been applied.
+//  4. Apply CommittedEntries to the state machine, in order; answer the
+//     ReadIndexResults whose index has been applied.
 //  5. Call Advance(rd).
 //
 // Steps 1 and 2 may run concurrently. Ready and Advance alternate: after
@@ -43,8 +43,8 @@ type Ready struct {
 	// MessagesAfterPersist may be sent only after this Ready's HardState,
 	// Entries and Snapshot are durable.
 	MessagesAfterPersist []Message
-	// ReadStates answer ReadIndex requests.
-	ReadStates []ReadState
+	// ReadIndexResults answer ReadIndex requests.
+	ReadIndexResults []ReadIndexResult
 	// MustSync says whether step 2 needs an fsync: new entries or a new
 	// term or vote. (A commit index change alone does not: it can always be
 	// recomputed.)

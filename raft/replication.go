@@ -122,7 +122,7 @@ func (r *raft) bcastHeartbeat() {
 			// a heartbeat carries no consistency check, so its log beyond
 			// Match may still differ from ours.
 			Commit:    min(pr.Match, r.log.committed),
-			ReadRound: r.read.round,
+			ReadRound: r.reads.round,
 		})
 	})
 }

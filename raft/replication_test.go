@@ -352,6 +352,42 @@ func TestReplication_BatchesManyEntriesPerMessage(t *testing.T) {
 	}
 }
 
+// HasReady is a question, not an action: asking it between two proposals
+// must not send the first one on its own. If it flushed the pending
+// appends (as it once did), a caller that polls HasReady between proposals
+// would split one batch into a message per proposal.
+func TestNode_HasReadyIsAQuery(t *testing.T) {
+	c := newTestCluster(t, 3)
+	c.campaign(1)
+	c.propose(1, "warm-up") // both followers now in replicate state
+	n1 := c.nodes[1].node
+	for _, data := range []string{"a", "b"} {
+		if _, err := n1.Propose([]byte(data)); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // asking again must change nothing either
+			if !n1.HasReady() {
+				t.Fatalf("HasReady is false with the proposal of %q unsent", data)
+			}
+		}
+	}
+	rd := n1.Ready()
+	appends := map[uint64]int{}
+	for _, m := range rd.Messages {
+		if m.Type != MsgApp {
+			continue
+		}
+		appends[m.To]++
+		if len(m.Entries) != 2 {
+			t.Errorf("append to %d carries %d entries, want both proposals in one message", m.To, len(m.Entries))
+		}
+	}
+	if appends[2] != 1 || appends[3] != 1 {
+		t.Errorf("appends per follower %v, want one each", appends)
+	}
+	c.handleReady(1, rd)
+}
+
 // In replicate state at most MaxInflightMsgs appends are unacknowledged;
 // a slow follower never makes the leader buffer unboundedly.
 func TestReplication_FlowControlBoundsInflightAppends(t *testing.T) {

@@ -5,7 +5,7 @@
 // # The member loop
 //
 // Member holds the logic and is driven step by step, the same discipline
-// package raft keeps one level down (DESIGN.md, "a sans-I/O core"): disk,
+// package raft keeps one level down (a sans-I/O core; see raft's doc): disk,
 // network, clock and randomness come in through Env, and a driver calls
 // Tick, Step, the request methods (Write, ReadBarrier, KeepAlive,
 // AddMember, ...) and Process from one goroutine. Process runs raft's

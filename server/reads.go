@@ -73,8 +73,8 @@ func (r *readBarriers) start(m *Member) {
 	r.queued = nil
 }
 
-// answered takes raft's ReadStates.
-func (r *readBarriers) answered(m *Member, states []raft.ReadState) {
+// answered takes raft's ReadIndexResults.
+func (r *readBarriers) answered(m *Member, states []raft.ReadIndexResult) {
 	for _, rs := range states {
 		b := r.inflight
 		if b == nil || string(rs.RequestCtx) != string(b.ctx) {

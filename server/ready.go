@@ -54,7 +54,7 @@ func (m *Member) ReportUnreachable(id uint64) { m.node.ReportUnreachable(id) }
 func (m *Member) ReportSnapshot(id uint64, delivered bool) { m.node.ReportSnapshot(id, delivered) }
 
 // Process does everything raft asks for until it asks for nothing: this is
-// the member loop of DESIGN.md, one Ready at a time —
+// the member loop, one Ready at a time —
 //
 //	send what may go now → write the WAL (one fsync per Ready) → send what
 //	had to wait → apply committed entries → answer waiting requests → Advance
@@ -115,7 +115,7 @@ func (m *Member) handleReady(rd raft.Ready) error {
 	// Vote grants and append acknowledgements promise durability: only now.
 	m.send(rd.MessagesAfterPersist)
 	m.applyEntries(rd.CommittedEntries)
-	m.reads.answered(m, rd.ReadStates)
+	m.reads.answered(m, rd.ReadIndexResults)
 	m.node.Advance(rd)
 	return m.maybeSnapshot()
 }

@@ -106,7 +106,8 @@ func (m *Member) retryStalled(now time.Time) {
 // made in. It must not be Go's map order, which changes from run to run:
 // retried proposals would enter the log in a different order and clients
 // would hear their answers in a different order, and a simulation seed
-// would no longer replay the same run (DESIGN.md: same seed, same run).
+// would no longer replay the same run (the simulator's promise: same seed,
+// same run).
 func (m *Member) waitingWhere(match func(*proposal) bool) []*proposal {
 	var out []*proposal
 	for _, p := range m.waiting {

@@ -419,7 +419,7 @@ func (s *raftSim) finishReady(n *simNode) {
 	for _, e := range rd.CommittedEntries {
 		s.apply(n, e)
 	}
-	for _, rs := range rd.ReadStates {
+	for _, rs := range rd.ReadIndexResults {
 		s.readAnswered(n, rs)
 	}
 	s.serveReads(n)
@@ -625,7 +625,7 @@ func (s *raftSim) startRead() {
 
 // readAnswered checks a ReadIndex answer: its index must cover every write
 // acknowledged before the read was issued (linearizability, thesis §6.4).
-func (s *raftSim) readAnswered(n *simNode, rs raft.ReadState) {
+func (s *raftSim) readAnswered(n *simNode, rs raft.ReadIndexResult) {
 	r, ok := s.reads[string(rs.RequestCtx)]
 	if !ok || r.node != n.idx || r.incarnation != n.incarnation || r.answered {
 		return
