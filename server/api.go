@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/raftkv/raftkv/auth"
 	"github.com/raftkv/raftkv/kv"
 	"github.com/raftkv/raftkv/raft"
 )
@@ -13,17 +14,35 @@ import (
 // applied (its result) or has failed (an *Error); done must not block.
 
 // Write proposes a write (put, delete, txn, compaction, lease grant or
-// revoke) and answers with its applied result.
+// revoke) and answers with its applied result. It carries no user: with
+// authentication on, it is refused when applied ("user name is empty").
 func (m *Member) Write(req *kv.Request, deadline time.Time, done func(Result)) {
+	m.write(req, kindKV, auth.Caller{}, deadline, done)
+}
+
+// WriteAs is Write on behalf of caller, whose permissions are checked
+// when the entry is applied (auth_entries.go).
+func (m *Member) WriteAs(req *kv.Request, caller auth.Caller, deadline time.Time, done func(Result)) {
+	m.write(req, kindKVAs, caller, deadline, done)
+}
+
+// writeSystem is a write the member makes itself (an expired lease's
+// revocation, an auto compaction): no user's permissions apply. It returns
+// the proposal (nil if the request was refused before it was proposed).
+func (m *Member) writeSystem(req *kv.Request, deadline time.Time, done func(Result)) *proposal {
+	return m.write(req, kindKVSystem, auth.Caller{}, deadline, done)
+}
+
+func (m *Member) write(req *kv.Request, kind entryKind, caller auth.Caller, deadline time.Time, done func(Result)) *proposal {
 	// etcd checks a request before proposing it, so that a request every
 	// member would refuse never takes a slot in the log.
 	if err := m.store.Validate(req); err != nil {
 		done(Result{Err: err, Header: m.Header()})
-		return
+		return nil
 	}
 	if m.overQuota(req) {
 		done(Result{Err: ErrNoSpace, Header: m.Header()})
-		return
+		return nil
 	}
 	if g := req.LeaseGrant; g != nil && g.ID == 0 {
 		// The proposer picks the ID so that every member applies the same one.
@@ -31,16 +50,19 @@ func (m *Member) Write(req *kv.Request, deadline time.Time, done func(Result)) {
 	}
 	// etcd's limit is on its own log entry for the request; measured the
 	// same way, the limit means the same thing here (kv.Request.EtcdSize).
-	if req.EtcdSize(m.ids.Peek(), "", 0) > m.cfg.MaxRequestBytes {
+	if req.EtcdSize(m.ids.Peek(), caller.User, caller.Revision) > m.cfg.MaxRequestBytes {
 		done(Result{Err: ErrRequestTooLarge, Header: m.Header()})
-		return
+		return nil
 	}
 	payload, err := req.Marshal()
 	if err != nil {
 		done(Result{Err: err, Header: m.Header()})
-		return
+		return nil
 	}
-	m.propose(kindKV, payload, deadline, done)
+	if kind == kindKVAs {
+		payload = append(appendCaller(make([]byte, 0, len(payload)+len(caller.User)+12), caller), payload...)
+	}
+	return m.propose(kind, payload, deadline, done)
 }
 
 // KeepAlive renews a lease. Only the leader answers it: a follower says

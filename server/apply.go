@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 
+	"github.com/raftkv/raftkv/auth"
 	"github.com/raftkv/raftkv/kv"
 	"github.com/raftkv/raftkv/raft"
 )
@@ -41,6 +42,7 @@ func (m *Member) applyEntries(ents []raft.Entry) {
 	m.failLostProposals()
 	m.settleRevocations()
 	m.reads.serve(m)
+	m.serveApplyWaiters()
 }
 
 func (m *Member) applyNormal(e raft.Entry) {
@@ -52,13 +54,23 @@ func (m *Member) applyNormal(e raft.Entry) {
 	}
 	p := m.waiting[id]
 	switch kind {
-	case kindKV:
+	case kindKV, kindKVAs, kindKVSystem:
 		var req kv.Request
 		var resp kv.Response
-		err = req.Unmarshal(payload)
+		var caller auth.Caller
+		if kind == kindKVAs {
+			caller, payload, err = decodeCaller(payload)
+		}
+		if err == nil {
+			err = req.Unmarshal(payload)
+		}
 		if err == nil {
 			// Refused alike on every member: the alarms are in the log.
 			err = m.cluster.alarmRefusal(&req)
+		}
+		if err == nil && kind != kindKVSystem {
+			// And so are the permissions (auth_entries.go).
+			err = m.authorize(caller, &req)
 		}
 		if err == nil {
 			resp, err = m.store.Apply(&req)
@@ -68,6 +80,16 @@ func (m *Member) applyNormal(e raft.Entry) {
 		}
 		if p != nil {
 			m.finish(p, Result{KV: resp, Err: err})
+		}
+	case kindAuth:
+		r := m.applyAuth(e.Index, payload)
+		if p != nil {
+			m.finish(p, r)
+		}
+	case kindAuthToken:
+		r := m.applyTokenAssignment(e.Index, payload)
+		if p != nil {
+			m.finish(p, r)
 		}
 	case kindLeaseRenew:
 		leaseID, n := binary.Varint(payload)

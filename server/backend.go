@@ -36,9 +36,15 @@ func resultHeader(r Result, rev int64) Header {
 	return h
 }
 
-// write proposes a kv request through raft and waits for its result.
+// write proposes a kv request through raft on behalf of the request's
+// caller, whose permissions are checked when it is applied, and waits for
+// its result.
 func (s *Server) write(ctx context.Context, req *kv.Request) (Result, error) {
-	return s.call(ctx, func(m *Member, deadline time.Time, done func(Result)) { m.Write(req, deadline, done) })
+	c, err := s.caller(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	return s.call(ctx, func(m *Member, deadline time.Time, done func(Result)) { m.WriteAs(req, c, deadline, done) })
 }
 
 // call runs a member operation that answers with a Result.

@@ -18,6 +18,9 @@ import (
 // holds every change committed before the call; etcd's header for it
 // carries no revision.
 func (s *Server) MemberList(ctx context.Context, linearizable bool) ([]api.Member, Header, error) {
+	if _, err := s.authenticated(ctx); err != nil {
+		return nil, Header{}, err
+	}
 	if !linearizable {
 		return toAPIMembers(s.view.Load().Members), s.header(0), nil
 	}
@@ -29,6 +32,9 @@ func (s *Server) MemberList(ctx context.Context, linearizable bool) ([]api.Membe
 }
 
 func (s *Server) MemberAdd(ctx context.Context, peerURLs []string, learner bool) (api.Member, []api.Member, Header, error) {
+	if _, err := s.admin(ctx); err != nil {
+		return api.Member{}, nil, Header{}, err
+	}
 	if len(peerURLs) == 0 {
 		return api.Member{}, nil, Header{}, wire.ErrMemberBadURLs
 	}
@@ -40,6 +46,9 @@ func (s *Server) MemberAdd(ctx context.Context, peerURLs []string, learner bool)
 }
 
 func (s *Server) MemberRemove(ctx context.Context, id uint64) ([]api.Member, Header, error) {
+	if _, err := s.admin(ctx); err != nil {
+		return nil, Header{}, err
+	}
 	r, err := s.call(ctx, func(m *Member, deadline time.Time, done func(Result)) { m.RemoveMember(id, deadline, done) })
 	if err != nil {
 		return nil, Header{}, err
@@ -48,6 +57,9 @@ func (s *Server) MemberRemove(ctx context.Context, id uint64) ([]api.Member, Hea
 }
 
 func (s *Server) MemberUpdate(ctx context.Context, id uint64, peerURLs []string) ([]api.Member, Header, error) {
+	if _, err := s.admin(ctx); err != nil {
+		return nil, Header{}, err
+	}
 	r, err := s.call(ctx, func(m *Member, deadline time.Time, done func(Result)) { m.UpdateMember(id, peerURLs, deadline, done) })
 	if err != nil {
 		return nil, Header{}, err
@@ -62,6 +74,9 @@ func (s *Server) MemberUpdate(ctx context.Context, id uint64, peerURLs []string)
 // may have happened, and a client that retried it as if it had not would
 // be told "can only promote a learner member" about its own success.
 func (s *Server) MemberPromote(ctx context.Context, id uint64) ([]api.Member, Header, error) {
+	if _, err := s.admin(ctx); err != nil {
+		return nil, Header{}, err
+	}
 	members, err := s.memberPromoteHere(ctx, id)
 	if errors.Is(err, wire.ErrNotLeader) {
 		var fwd forwardedMembers

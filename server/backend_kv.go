@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 
+	"github.com/raftkv/raftkv/auth"
 	"github.com/raftkv/raftkv/kv"
 )
 
@@ -10,8 +11,15 @@ import (
 // member's store, after a read barrier unless they are serializable.
 
 func (s *Server) Range(ctx context.Context, req *kv.RangeRequest) (*kv.RangeResponse, Header, error) {
+	c, err := s.caller(ctx)
+	if err != nil {
+		return nil, Header{}, err
+	}
 	if err := s.barrier(ctx, !req.Serializable); err != nil {
 		return nil, Header{}, err
+	}
+	if err := s.member.Auth().CheckKeys(c, req.Key, req.RangeEnd, auth.Read); err != nil {
+		return nil, Header{}, toError(err)
 	}
 	resp, err := s.member.Store().Range(req)
 	s.metrics.client.ServedRanges(1)
@@ -41,8 +49,15 @@ func (s *Server) DeleteRange(ctx context.Context, req *kv.DeleteRangeRequest) (*
 // local evaluation), and any other through the log.
 func (s *Server) Txn(ctx context.Context, req *kv.TxnRequest) (*kv.TxnResponse, Header, error) {
 	if isReadOnlyTxn(req) && s.member.Store().Validate(&kv.Request{Txn: req}) == nil {
+		c, err := s.caller(ctx)
+		if err != nil {
+			return nil, Header{}, err
+		}
 		if err := s.barrier(ctx, !isSerializableTxn(req)); err != nil {
 			return nil, Header{}, err
+		}
+		if err := s.member.Auth().CheckTxn(c, req, s.member.leaseKeys); err != nil {
+			return nil, Header{}, toError(err)
 		}
 		resp, err := s.member.Store().ReadTxn(req)
 		if err != nil {
@@ -98,6 +113,9 @@ func isSerializableTxn(t *kv.TxnRequest) bool {
 }
 
 func (s *Server) Compact(ctx context.Context, req *kv.CompactionRequest) (*kv.CompactionResponse, Header, error) {
+	if _, err := s.admin(ctx); err != nil {
+		return nil, Header{}, err
+	}
 	r, err := s.write(ctx, &kv.Request{Compaction: req})
 	if err != nil {
 		return nil, Header{}, err

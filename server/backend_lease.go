@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/raftkv/raftkv/auth"
 	"github.com/raftkv/raftkv/client/wire"
 	"github.com/raftkv/raftkv/kv"
 )
@@ -15,6 +16,9 @@ import (
 // followers do.
 
 func (s *Server) LeaseGrant(ctx context.Context, req *kv.LeaseGrantRequest) (*kv.LeaseGrantResponse, Header, error) {
+	if _, err := s.authenticated(ctx); err != nil {
+		return nil, Header{}, err
+	}
 	r, err := s.write(ctx, &kv.Request{LeaseGrant: req})
 	if err != nil {
 		return nil, Header{}, err
@@ -33,6 +37,13 @@ func (s *Server) LeaseRevoke(ctx context.Context, id int64) (Header, error) {
 // LeaseKeepAlive renews a lease here if this member leads, else at the
 // leader. A lease that is gone is answered, as etcd answers it, with TTL 0.
 func (s *Server) LeaseKeepAlive(ctx context.Context, id int64) (*kv.LeaseKeepAliveResponse, Header, error) {
+	c, err := s.authenticated(ctx)
+	if err != nil {
+		return nil, Header{}, err
+	}
+	if err := s.checkLeaseKeys(c, []int64{id}, auth.Write); err != nil {
+		return nil, Header{}, err
+	}
 	resp, err := s.leaseKeepAliveHere(ctx, id)
 	if errors.Is(err, wire.ErrNotLeader) {
 		var fwd forwardedKeepAlive
@@ -64,6 +75,15 @@ func (s *Server) leaseKeepAliveHere(ctx context.Context, id int64) (*kv.LeaseKee
 // only the leader's countdown decides when it expires, and a follower's may
 // be behind or ahead of it by the time a renewal took to reach it.
 func (s *Server) LeaseTimeToLive(ctx context.Context, req *kv.LeaseTimeToLiveRequest) (*kv.LeaseTimeToLiveResponse, Header, error) {
+	c, err := s.authenticated(ctx)
+	if err != nil {
+		return nil, Header{}, err
+	}
+	if req.Keys {
+		if err := s.checkLeaseKeys(c, []int64{req.ID}, auth.Read); err != nil {
+			return nil, Header{}, err
+		}
+	}
 	if v := s.view.Load(); v.Lead != v.ID {
 		var fwd forwardedTimeToLive
 		if err := s.forward(ctx, "lease/timetolive", forwardedLease{ID: req.ID, Keys: req.Keys}, &fwd); err != nil {
@@ -92,10 +112,21 @@ func (s *Server) leaseTimeToLiveHere(ctx context.Context, id int64, keys bool) (
 }
 
 func (s *Server) LeaseLeases(ctx context.Context) (*kv.LeaseLeasesResponse, Header, error) {
+	c, err := s.authenticated(ctx)
+	if err != nil {
+		return nil, Header{}, err
+	}
 	if err := s.barrier(ctx, true); err != nil {
 		return nil, Header{}, err
 	}
 	r := s.member.Store().Leases()
+	ids := make([]int64, len(r.Leases))
+	for i, l := range r.Leases {
+		ids[i] = l.ID
+	}
+	if err := s.checkLeaseKeys(c, ids, auth.Read); err != nil {
+		return nil, Header{}, err
+	}
 	return r, s.header(r.Header.Revision), nil
 }
 

@@ -24,6 +24,9 @@ const (
 )
 
 func (s *Server) Status(ctx context.Context) (*api.Status, error) {
+	if _, err := s.authenticated(ctx); err != nil {
+		return nil, err
+	}
 	v := s.view.Load()
 	size := s.dbSize()
 	return &api.Status{
@@ -92,8 +95,14 @@ func alarmStrings(as []wire.AlarmMember) []string {
 func (s *Server) Alarm(ctx context.Context, req api.AlarmRequest) ([]api.AlarmMember, Header, error) {
 	switch req.Action {
 	case api.AlarmGet:
+		if _, err := s.authenticated(ctx); err != nil {
+			return nil, Header{}, err
+		}
 		return toAPIAlarms(s.view.Load().Alarms), s.header(s.member.Store().Rev()), nil
 	case api.AlarmActivate, api.AlarmDeactivate:
+		if _, err := s.admin(ctx); err != nil {
+			return nil, Header{}, err
+		}
 	default:
 		return nil, Header{}, wire.Errorf(wire.InvalidArgument, "etcdserver: unknown alarm action %d", req.Action)
 	}
@@ -115,6 +124,9 @@ func toAPIAlarms(as []wire.AlarmMember) []api.AlarmMember {
 }
 
 func (s *Server) Hash(ctx context.Context) (uint32, Header, error) {
+	if _, err := s.admin(ctx); err != nil {
+		return 0, Header{}, err
+	}
 	start := time.Now()
 	h := s.member.Store().Hash()
 	s.metrics.hash.Observe(time.Since(start).Seconds())
@@ -126,6 +138,9 @@ func (s *Server) Hash(ctx context.Context) (uint32, Header, error) {
 // future revision. The header's revision is the current one. The
 // corruption check compares these between members (corrupt.go).
 func (s *Server) HashKV(ctx context.Context, rev int64) (*api.HashKV, Header, error) {
+	if _, err := s.admin(ctx); err != nil {
+		return nil, Header{}, err
+	}
 	start := time.Now()
 	h, cur, err := s.member.Store().HashKV(rev)
 	s.metrics.hashKV.Observe(time.Since(start).Seconds())
@@ -137,6 +152,9 @@ func (s *Server) HashKV(ctx context.Context, rev int64) (*api.HashKV, Header, er
 
 // Defragment has nothing to do: the state lives in memory.
 func (s *Server) Defragment(ctx context.Context) (Header, error) {
+	if _, err := s.admin(ctx); err != nil {
+		return Header{}, err
+	}
 	return s.header(s.member.Store().Rev()), nil
 }
 
@@ -144,6 +162,9 @@ func (s *Server) Defragment(ctx context.Context) (Header, error) {
 // leads. Only the leader takes it, as in etcd (etcdctl move-leader finds
 // the leader among its endpoints).
 func (s *Server) MoveLeader(ctx context.Context, target uint64) (Header, error) {
+	if _, err := s.admin(ctx); err != nil {
+		return Header{}, err
+	}
 	ch := make(chan error, 1)
 	deadline := time.Now().Add(s.requestTimeout())
 	if err := s.do(ctx, func(m *Member) { m.MoveLeader(target, deadline, func(err error) { ch <- err }) }); err != nil {

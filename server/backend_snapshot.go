@@ -26,6 +26,9 @@ const snapshotChunkBytes = 32 << 10
 // the chunks carry no header. A client that sees the stream end before the
 // digest knows its copy is short.
 func (s *Server) Snapshot(ctx context.Context) (api.SnapshotStream, error) {
+	if _, err := s.admin(ctx); err != nil {
+		return nil, err
+	}
 	src, err := s.captureBackup(ctx)
 	if err != nil {
 		return nil, err
@@ -102,7 +105,7 @@ func (st *snapshotStream) Close() {
 // member goes on.
 func (s *Server) captureBackup(ctx context.Context) (*backupSource, error) {
 	var src *backupSource
-	if err := s.onMember(ctx, func(m *Member) { src = &backupSource{members: m.cluster.clone(), store: m.store.Freeze()} }); err != nil {
+	if err := s.onMember(ctx, func(m *Member) { src = &backupSource{members: m.cluster.withAuth(m.auth.State()), store: m.store.Freeze()} }); err != nil {
 		return nil, err
 	}
 	return src, nil

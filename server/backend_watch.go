@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/raftkv/raftkv/auth"
 	"github.com/raftkv/raftkv/client/wire"
 	"github.com/raftkv/raftkv/kv"
 	"github.com/raftkv/raftkv/server/api"
@@ -96,6 +97,8 @@ func (ws *watchStream) Create(c *api.WatchCreateRequest) {
 	case req.StartRevision < 0:
 		ws.refuse(wire.ErrCompacted.Message)
 		return
+	case !ws.permitted(&req):
+		return
 	case len(req.RangeEnd) > 0 && !(len(req.RangeEnd) == 1 && req.RangeEnd[0] == 0) && bytes.Compare(req.Key, req.RangeEnd) >= 0:
 		ws.refuse(reasonEmptyRange)
 		return
@@ -121,6 +124,20 @@ func (ws *watchStream) Create(c *api.WatchCreateRequest) {
 	ws.mu.Unlock()
 	ws.wg.Add(1)
 	go ws.pump(sw)
+}
+
+// permitted checks that the stream's caller may read what a watch would
+// show, and refuses the watch, as etcd does, if not.
+func (ws *watchStream) permitted(req *kv.WatchRequest) bool {
+	c, err := ws.s.caller(ws.ctx)
+	if err == nil {
+		err = ws.s.member.Auth().CheckKeys(c, req.Key, req.RangeEnd, auth.Read)
+	}
+	if err != nil {
+		ws.refuse(watchRefusal(err))
+		return false
+	}
+	return true
 }
 
 func (ws *watchStream) Cancel(id int64) {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/raftkv/raftkv/auth"
 	"github.com/raftkv/raftkv/kv"
 	"github.com/raftkv/raftkv/raft"
 	"github.com/raftkv/raftkv/snapshot"
@@ -42,6 +43,8 @@ func NewMember(cfg Config, env Env) (*Member, error) {
 		lock:    lock,
 		snaps:   snapshot.New(env.FS, snapDir(cfg.DataDir)),
 		store:   kv.New(kv.Config{MaxTxnOps: cfg.MaxTxnOps, MinLeaseTTL: minLeaseTTL(cfg)}),
+		auth:    auth.New(),
+		tokens:  newSimpleTokens(cfg.AuthTokenTTL),
 		waiting: map[uint64]*proposal{},
 	}
 	m.leases.init()
@@ -148,6 +151,9 @@ func (m *Member) restart() error {
 		}
 		c, rerr := readSnapshotPayload(loaded, m.store)
 		loaded.Close()
+		if rerr == nil {
+			rerr = m.restoreAuth(c.takeAuth())
+		}
 		if rerr != nil {
 			return fmt.Errorf("cannot restore snapshot %s: %w", loaded.Path, rerr)
 		}

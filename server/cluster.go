@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/raftkv/raftkv/auth"
 	"github.com/raftkv/raftkv/client/wire"
 	"github.com/raftkv/raftkv/raft"
 )
@@ -49,6 +50,25 @@ type cluster struct {
 	// Alarms are the cluster's active alarms, sorted (alarms.go): replicated
 	// state, so that every member refuses the same requests.
 	Alarms []wire.AlarmMember `json:"alarms,omitempty"`
+	// Auth is the auth state (users, roles, permissions), which a snapshot
+	// carries beside the membership. While the member runs, it lives in
+	// Member.auth and this is nil: it is filled in only to write a
+	// snapshot (withAuth) and read back when one is loaded (takeAuth).
+	Auth *auth.State `json:"auth,omitempty"`
+}
+
+// withAuth returns a copy of c carrying the auth state st, for a snapshot.
+func (c *cluster) withAuth(st *auth.State) *cluster {
+	out := c.clone()
+	out.Auth = st
+	return out
+}
+
+// takeAuth removes the auth state a loaded snapshot carried and returns it.
+func (c *cluster) takeAuth() *auth.State {
+	st := c.Auth
+	c.Auth = nil
+	return st
 }
 
 func newCluster(id uint64) *cluster {

@@ -114,7 +114,7 @@ func (m *Member) autoCompact(now time.Time) {
 	c.pending = true
 	m.logf("starting auto compaction at revision %d (%s)", target, c.describe())
 	req := &kv.Request{Compaction: &kv.CompactionRequest{Revision: target}}
-	m.Write(req, now.Add(5*time.Second), func(r Result) {
+	m.writeSystem(req, now.Add(5*time.Second), func(r Result) {
 		c.pending = false
 		switch {
 		case r.Err == nil:

@@ -48,6 +48,14 @@ type Config struct {
 	AutoCompactionMode      string
 	AutoCompactionRetention string
 
+	// AuthToken is --auth-token: "simple" (the default) or
+	// "jwt,pub-key=...,priv-key=...,sign-method=...,ttl=..."; AuthTokenTTL
+	// is --auth-token-ttl, how long an unused simple token lives;
+	// BcryptCost is --bcrypt-cost, the work factor of password hashes.
+	AuthToken    string
+	AuthTokenTTL time.Duration
+	BcryptCost   int
+
 	// QuotaBackendBytes bounds the store's size (alarms.go): 0 means the
 	// default (2 GiB, etcd's), a negative value no quota.
 	QuotaBackendBytes int64
@@ -100,6 +108,9 @@ func DefaultConfig() Config {
 		SnapshotCount:            10000,
 		SnapshotCatchUpEntries:   5000,
 		MaxRequestBytes:          1536 * 1024,
+		AuthToken:                "simple",
+		AuthTokenTTL:             300 * time.Second,
+		BcryptCost:               10,
 		MaxTxnOps:                128,
 		AutoCompactionMode:       CompactorModePeriodic,
 		AutoCompactionRetention:  "0",
@@ -183,6 +194,14 @@ func (c *Config) Validate() error {
 				return fmt.Errorf("%s: %w", flag, err)
 			}
 		}
+	}
+	if c.AuthTokenTTL <= 0 {
+		return errors.New("--auth-token-ttl must be at least 1 (second)")
+	}
+	// (etcd takes a cost outside bcrypt's range as its default, with a
+	// warning; a flag that cannot be honoured is better said at once.)
+	if c.BcryptCost < 4 || c.BcryptCost > 31 {
+		return fmt.Errorf("--bcrypt-cost %d: must be from 4 to 31", c.BcryptCost)
 	}
 	switch c.InitialClusterState {
 	case "new", "existing":

@@ -35,6 +35,18 @@ const (
 	kindMemberPeerURLs entryKind = 4
 	// kindAlarm raises or clears an alarm (alarms.go).
 	kindAlarm entryKind = 5
+	// kindKVAs is kindKV with who asked for it: a user and the auth
+	// revision its permissions were read at, checked when the entry is
+	// applied (auth_entries.go).
+	kindKVAs entryKind = 6
+	// kindKVSystem is a write the members make themselves (a lease the
+	// leader found expired, an auto compaction): no user's permissions
+	// apply to it.
+	kindKVSystem entryKind = 7
+	// kindAuth changes users, roles or permissions (auth.Request).
+	kindAuth entryKind = 8
+	// kindAuthToken hands a simple token to a user who authenticated.
+	kindAuthToken entryKind = 9
 )
 
 var errBadEnvelope = errors.New("server: malformed entry")

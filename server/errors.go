@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 
+	"github.com/raftkv/raftkv/auth"
 	"github.com/raftkv/raftkv/client/wire"
 	"github.com/raftkv/raftkv/kv"
 )
@@ -48,10 +49,52 @@ func toError(err error) *wire.Error {
 	return &wire.Error{Code: wire.InvalidArgument, Message: err.Error()}
 }
 
+// etcd's errors for authentication (rpctypes' ErrGRPC* values).
+var (
+	ErrUserEmpty            = &wire.Error{Code: wire.InvalidArgument, Message: "etcdserver: user name is empty"}
+	ErrAuthFailed           = &wire.Error{Code: wire.InvalidArgument, Message: "etcdserver: authentication failed, invalid user ID or password"}
+	ErrPermissionDenied     = &wire.Error{Code: wire.PermissionDenied, Message: "etcdserver: permission denied"}
+	ErrInvalidAuthToken     = &wire.Error{Code: wire.Unauthenticated, Message: "etcdserver: invalid auth token"}
+	ErrAuthOldRevision      = &wire.Error{Code: wire.InvalidArgument, Message: "etcdserver: revision of auth store is old"}
+	ErrAuthNotEnabled       = &wire.Error{Code: wire.FailedPrecondition, Message: "etcdserver: authentication is not enabled"}
+	ErrInvalidAuthMgmt      = &wire.Error{Code: wire.InvalidArgument, Message: "etcdserver: invalid auth management"}
+	ErrRootUserNotExist     = &wire.Error{Code: wire.FailedPrecondition, Message: "etcdserver: root user does not exist"}
+	ErrRootRoleNotExist     = &wire.Error{Code: wire.FailedPrecondition, Message: "etcdserver: root user does not have root role"}
+	ErrUserAlreadyExist     = &wire.Error{Code: wire.FailedPrecondition, Message: "etcdserver: user name already exists"}
+	ErrUserNotFound         = &wire.Error{Code: wire.FailedPrecondition, Message: "etcdserver: user name not found"}
+	ErrRoleAlreadyExist     = &wire.Error{Code: wire.FailedPrecondition, Message: "etcdserver: role name already exists"}
+	ErrRoleNotFound         = &wire.Error{Code: wire.FailedPrecondition, Message: "etcdserver: role name not found"}
+	ErrRoleEmpty            = &wire.Error{Code: wire.InvalidArgument, Message: "etcdserver: role name is empty"}
+	ErrPermissionNotGiven   = &wire.Error{Code: wire.InvalidArgument, Message: "etcdserver: permission not given"}
+	ErrRoleNotGranted       = &wire.Error{Code: wire.FailedPrecondition, Message: "etcdserver: role is not granted to the user"}
+	ErrPermissionNotGranted = &wire.Error{Code: wire.FailedPrecondition, Message: "etcdserver: permission is not granted to the role"}
+)
+
+// errAuthFailed is a token assignment refused at apply time: the user
+// changed after the password was checked. The client hears etcd's
+// authentication failure.
+var errAuthFailed = ErrAuthFailed
+
 var kvErrors = []struct {
 	kv   error
 	wire *wire.Error
 }{
+	{auth.ErrUserEmpty, ErrUserEmpty},
+	{auth.ErrPermissionDenied, ErrPermissionDenied},
+	{auth.ErrAuthOldRevision, ErrAuthOldRevision},
+	{auth.ErrAuthNotEnabled, ErrAuthNotEnabled},
+	{auth.ErrInvalidAuthMgmt, ErrInvalidAuthMgmt},
+	{auth.ErrRootUserNotExist, ErrRootUserNotExist},
+	{auth.ErrRootRoleNotExist, ErrRootRoleNotExist},
+	{auth.ErrUserAlreadyExist, ErrUserAlreadyExist},
+	{auth.ErrUserNotFound, ErrUserNotFound},
+	{auth.ErrRoleAlreadyExist, ErrRoleAlreadyExist},
+	{auth.ErrRoleNotFound, ErrRoleNotFound},
+	{auth.ErrRoleEmpty, ErrRoleEmpty},
+	{auth.ErrPermissionNotGiven, ErrPermissionNotGiven},
+	{auth.ErrRoleNotGranted, ErrRoleNotGranted},
+	{auth.ErrPermissionNotGranted, ErrPermissionNotGranted},
+	{auth.ErrNoPasswordUser, ErrAuthFailed},
 	{kv.ErrCompacted, wire.ErrCompacted},
 	{kv.ErrFutureRev, wire.ErrFutureRev},
 	{kv.ErrLeaseNotFound, wire.ErrLeaseNotFound},

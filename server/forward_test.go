@@ -92,7 +92,7 @@ func TestMemberList_LinearizableReadsTheMembershipAtItsBarrier(t *testing.T) {
 	c := newMemberCluster(t, 3, nil)
 	lead := c.leader()
 	f := c.followers(lead)[0]
-	s := &Server{cfg: DefaultConfig(), calls: make(chan func(*Member), 1), done: make(chan struct{})}
+	s := &Server{cfg: DefaultConfig(), member: f, calls: make(chan func(*Member), 1), done: make(chan struct{})}
 	s.view.Store(&memberView{ID: f.ID(), ClusterID: f.ClusterID(), Lead: lead.ID(), Members: f.Members()})
 
 	var added *Result

@@ -52,11 +52,7 @@ func (m *Member) revokeExpiredLeases(now time.Time) {
 		if r, ok := m.leases.revoking[id]; ok && (now.Sub(r.at) < revokeRetryAfter || r.index > m.applied) {
 			continue
 		}
-		payload, err := (&kv.Request{LeaseRevoke: &kv.LeaseRevokeRequest{ID: id}}).Marshal()
-		if err != nil {
-			continue
-		}
-		p := m.propose(kindKV, payload, now.Add(revokeRetryAfter), func(r Result) {
+		p := m.writeSystem(&kv.Request{LeaseRevoke: &kv.LeaseRevokeRequest{ID: id}}, now.Add(revokeRetryAfter), func(r Result) {
 			if r.Err == nil {
 				m.stats.LeasesExpired++
 			}

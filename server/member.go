@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/raftkv/raftkv/internal/vfs"
+	"github.com/raftkv/raftkv/auth"
 	"github.com/raftkv/raftkv/kv"
 	"github.com/raftkv/raftkv/raft"
 	"github.com/raftkv/raftkv/snapshot"
@@ -73,6 +74,13 @@ type Member struct {
 	lock    io.Closer
 	store   *kv.Store
 	cluster *cluster
+	// auth is the auth state (users, roles, permissions): replicated,
+	// changed by kindAuth entries. tokens are the simple tokens this member
+	// knows (auth_entries.go, tokens.go).
+	auth   *auth.Store
+	tokens *SimpleTokens
+	// applyWaiters wait for an index to be applied (a token from ahead).
+	applyWaiters []applyWaiter
 
 	ids *requestIDs
 

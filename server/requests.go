@@ -18,7 +18,9 @@ type Result struct {
 	Members []MemberInfo
 	Member  *MemberInfo
 	Alarms  []wire.AlarmMember
-	Header  Header
+	// Token is a simple token handed out (kindAuthToken).
+	Token  string
+	Header Header
 	Err     error
 }
 

@@ -52,6 +52,11 @@ type Server struct {
 	wg        sync.WaitGroup
 	stopOnce  sync.Once
 	metrics   *metrics
+	// jwt signs and checks JWT tokens (nil: simple tokens; auth_jwt.go).
+	jwt *jwtTokens
+	// dummy is the hash failed logins are compared against (dummyHash).
+	dummyOnce sync.Once
+	dummy     []byte
 	// peerClient talks to other members' peer URLs: requests only the
 	// leader can answer are forwarded to it (forward.go), and the
 	// corruption check asks for hashes (corrupt.go).
@@ -102,6 +107,11 @@ func Start(cfg Config, logger *slog.Logger) (*Server, error) {
 		done:     make(chan struct{}),
 	}
 	s.metrics = newMetrics(s)
+	jwtTokens, err := parseAuthToken(cfg.AuthToken)
+	if err != nil {
+		return nil, err
+	}
+	s.jwt = jwtTokens
 	clientTLS, err := serverTLS(cfg.ClientTLS)
 	if err != nil {
 		return nil, fmt.Errorf("client TLS: %w", err)

@@ -47,7 +47,7 @@ func (m *Member) takeSnapshot() error {
 		return fmt.Errorf("server: snapshot at %d: %w", index, err)
 	}
 	meta := raft.SnapshotMeta{Index: index, Term: term, ConfState: m.node.ConfState()}
-	frozen, members := m.store.Freeze(), m.cluster.clone()
+	frozen, members := m.store.Freeze(), m.cluster.withAuth(m.auth.State())
 	write := func() error {
 		return m.snaps.Save(meta, func(w io.Writer) error { return writeSnapshotPayload(w, members, frozen.Encode) })
 	}
@@ -125,6 +125,9 @@ func (m *Member) applyIncomingSnapshot(s raft.Snapshot) error {
 	old := m.cluster
 	c, err := readSnapshotPayload(bytes.NewReader(s.Data), m.store)
 	if err != nil {
+		return fmt.Errorf("server: restore received snapshot %d: %w", s.Meta.Index, err)
+	}
+	if err := m.restoreAuth(c.takeAuth()); err != nil {
 		return fmt.Errorf("server: restore received snapshot %d: %w", s.Meta.Index, err)
 	}
 	m.cluster = c

@@ -8,13 +8,16 @@ import (
 
 // Backend is everything a client can ask of a member. Every method may be
 // called from any goroutine; each blocks until its answer is known or ctx
-// ends. An error is a *wire.Error (etcd's code and words).
+// ends. An error is a *wire.Error (etcd's code and words). Who makes a
+// request is in its context (WithCredentials): with authentication on, the
+// backend checks that they may.
 type Backend interface {
 	KV
 	Lease
 	Watcher
 	Cluster
 	Maintenance
+	Auth
 }
 
 // KV is etcd's KV service.

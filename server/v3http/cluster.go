@@ -6,7 +6,7 @@ import (
 	"github.com/raftkv/raftkv/client/wire"
 )
 
-func (h *Handler) rpcMemberList(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+func (h *Handler) rpcMemberList(ctx context.Context, body []byte) (answer, *wire.Error) {
 	var req wire.MemberListRequest
 	if err := h.decodeRequest(body, &req); err != nil {
 		return nil, err
@@ -18,7 +18,7 @@ func (h *Handler) rpcMemberList(ctx context.Context, body []byte) (wire.Message,
 	return &wire.MemberListResponse{Header: toWireHeader(hdr), Members: toWireMembers(members)}, nil
 }
 
-func (h *Handler) rpcMemberAdd(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+func (h *Handler) rpcMemberAdd(ctx context.Context, body []byte) (answer, *wire.Error) {
 	var req wire.MemberAddRequest
 	if err := h.decodeRequest(body, &req); err != nil {
 		return nil, err
@@ -31,7 +31,7 @@ func (h *Handler) rpcMemberAdd(ctx context.Context, body []byte) (wire.Message, 
 	return &wire.MemberAddResponse{Header: toWireHeader(hdr), Member: &m, Members: toWireMembers(members)}, nil
 }
 
-func (h *Handler) rpcMemberRemove(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+func (h *Handler) rpcMemberRemove(ctx context.Context, body []byte) (answer, *wire.Error) {
 	var req wire.MemberIDRequest
 	if err := h.decodeRequest(body, &req); err != nil {
 		return nil, err
@@ -43,7 +43,7 @@ func (h *Handler) rpcMemberRemove(ctx context.Context, body []byte) (wire.Messag
 	return &wire.MemberListResponse{Header: toWireHeader(hdr), Members: toWireMembers(members)}, nil
 }
 
-func (h *Handler) rpcMemberUpdate(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+func (h *Handler) rpcMemberUpdate(ctx context.Context, body []byte) (answer, *wire.Error) {
 	var req wire.MemberUpdateRequest
 	if err := h.decodeRequest(body, &req); err != nil {
 		return nil, err
@@ -55,7 +55,7 @@ func (h *Handler) rpcMemberUpdate(ctx context.Context, body []byte) (wire.Messag
 	return &wire.MemberUpdateResponse{Header: toWireHeader(hdr), Members: toWireMembers(members)}, nil
 }
 
-func (h *Handler) rpcMemberPromote(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+func (h *Handler) rpcMemberPromote(ctx context.Context, body []byte) (answer, *wire.Error) {
 	var req wire.MemberIDRequest
 	if err := h.decodeRequest(body, &req); err != nil {
 		return nil, err

@@ -36,7 +36,12 @@ type Handler struct {
 
 // rpc handles one unary call: decode the body into its request, do it,
 // return the response or an etcd error.
-type rpc func(ctx context.Context, body []byte) (wire.Message, *wire.Error)
+type rpc func(ctx context.Context, body []byte) (answer, *wire.Error)
+
+// answer is a response: its JSON as etcd's gateway writes it.
+type answer interface {
+	AppendJSON(b []byte) []byte
+}
 
 // New returns the gateway over backend.
 func New(backend api.Backend, cfg Config) *Handler {
@@ -72,6 +77,9 @@ func New(backend api.Backend, cfg Config) *Handler {
 		"maintenance/defragment":          h.rpcDefragment,
 		"maintenance/transfer-leadership": h.rpcMoveLeader,
 	}
+	for path, f := range h.authRPCs() {
+		h.rpcs[path] = f
+	}
 	h.streams = map[string]http.HandlerFunc{
 		"watch":                h.serveWatch,
 		"lease/keepalive":      h.serveKeepAlive,
@@ -92,6 +100,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 }
 
 func (h *Handler) serveV3(w http.ResponseWriter, r *http.Request) {
+	r = r.WithContext(api.WithCredentials(r.Context(), credentials(r)))
 	path := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/v3beta/"), "/v3/")
 	if s, ok := h.streams[path]; ok {
 		if r.Method != http.MethodPost {
@@ -113,13 +122,24 @@ func (h *Handler) serveV3(w http.ResponseWriter, r *http.Request) {
 	h.countUnary(path, w, r, func() (received, sent int, code wire.Code) {
 		body, werr := h.readBody(w, r)
 		if werr == nil {
-			var resp wire.Message
+			var resp answer
 			if resp, werr = f(r.Context(), body); werr == nil {
 				return len(body), writeMessage(w, resp), wire.OK
 			}
 		}
 		return len(body), writeError(w, werr), werr.Code
 	})
+}
+
+// credentials are who a request says it comes from: the Authorization
+// header's token (with or without "Bearer ", as etcd's gateway passes it
+// on), and the common name of a verified client certificate.
+func credentials(r *http.Request) api.Credentials {
+	c := api.Credentials{Token: strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")}
+	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.VerifiedChains[0]) > 0 {
+		c.CommonName = r.TLS.VerifiedChains[0][0].Subject.CommonName
+	}
+	return c
 }
 
 // WithCORS adds the headers etcd puts on every response of its client URLs
@@ -181,7 +201,7 @@ func decode(body []byte, m wire.Message) *wire.Error {
 }
 
 // writeMessage and writeError return the bytes of the body they wrote.
-func writeMessage(w http.ResponseWriter, m wire.Message) int {
+func writeMessage(w http.ResponseWriter, m answer) int {
 	hd := w.Header()
 	hd["Content-Type"] = []string{"application/json"}
 	hd["Grpc-Metadata-Content-Type"] = []string{"application/grpc"}

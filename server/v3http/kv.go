@@ -7,7 +7,7 @@ import (
 	"github.com/raftkv/raftkv/kv"
 )
 
-func (h *Handler) rpcRange(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+func (h *Handler) rpcRange(ctx context.Context, body []byte) (answer, *wire.Error) {
 	var req wire.RangeRequest
 	if err := h.decodeRequest(body, &req); err != nil {
 		return nil, err
@@ -19,7 +19,7 @@ func (h *Handler) rpcRange(ctx context.Context, body []byte) (wire.Message, *wir
 	return toWireRange(resp, toWireHeader(hdr)), nil
 }
 
-func (h *Handler) rpcPut(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+func (h *Handler) rpcPut(ctx context.Context, body []byte) (answer, *wire.Error) {
 	var req wire.PutRequest
 	if err := h.decodeRequest(body, &req); err != nil {
 		return nil, err
@@ -31,7 +31,7 @@ func (h *Handler) rpcPut(ctx context.Context, body []byte) (wire.Message, *wire.
 	return toWirePut(resp, toWireHeader(hdr)), nil
 }
 
-func (h *Handler) rpcDeleteRange(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+func (h *Handler) rpcDeleteRange(ctx context.Context, body []byte) (answer, *wire.Error) {
 	var req wire.DeleteRangeRequest
 	if err := h.decodeRequest(body, &req); err != nil {
 		return nil, err
@@ -43,7 +43,7 @@ func (h *Handler) rpcDeleteRange(ctx context.Context, body []byte) (wire.Message
 	return toWireDelete(resp, toWireHeader(hdr)), nil
 }
 
-func (h *Handler) rpcTxn(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+func (h *Handler) rpcTxn(ctx context.Context, body []byte) (answer, *wire.Error) {
 	var req wire.TxnRequest
 	if err := h.decodeRequest(body, &req); err != nil {
 		return nil, err
@@ -55,7 +55,7 @@ func (h *Handler) rpcTxn(ctx context.Context, body []byte) (wire.Message, *wire.
 	return toWireTxn(resp, toWireHeader(hdr)), nil
 }
 
-func (h *Handler) rpcCompact(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+func (h *Handler) rpcCompact(ctx context.Context, body []byte) (answer, *wire.Error) {
 	var req wire.CompactionRequest
 	if err := h.decodeRequest(body, &req); err != nil {
 		return nil, err

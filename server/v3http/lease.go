@@ -10,7 +10,7 @@ import (
 	"github.com/raftkv/raftkv/kv"
 )
 
-func (h *Handler) rpcLeaseGrant(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+func (h *Handler) rpcLeaseGrant(ctx context.Context, body []byte) (answer, *wire.Error) {
 	var req wire.LeaseGrantRequest
 	if err := h.decodeRequest(body, &req); err != nil {
 		return nil, err
@@ -22,7 +22,7 @@ func (h *Handler) rpcLeaseGrant(ctx context.Context, body []byte) (wire.Message,
 	return &wire.LeaseGrantResponse{Header: toWireHeader(hdr), ID: g.ID, TTL: g.TTL}, nil
 }
 
-func (h *Handler) rpcLeaseRevoke(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+func (h *Handler) rpcLeaseRevoke(ctx context.Context, body []byte) (answer, *wire.Error) {
 	var req wire.LeaseIDRequest
 	if err := h.decodeRequest(body, &req); err != nil {
 		return nil, err
@@ -34,7 +34,7 @@ func (h *Handler) rpcLeaseRevoke(ctx context.Context, body []byte) (wire.Message
 	return &wire.HeaderOnly{Header: toWireHeader(hdr)}, nil
 }
 
-func (h *Handler) rpcLeaseTimeToLive(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+func (h *Handler) rpcLeaseTimeToLive(ctx context.Context, body []byte) (answer, *wire.Error) {
 	var req wire.LeaseTimeToLiveRequest
 	if err := h.decodeRequest(body, &req); err != nil {
 		return nil, err
@@ -46,7 +46,7 @@ func (h *Handler) rpcLeaseTimeToLive(ctx context.Context, body []byte) (wire.Mes
 	return &wire.LeaseTimeToLiveResponse{Header: toWireHeader(hdr), ID: r.ID, TTL: r.TTL, GrantedTTL: r.GrantedTTL, Keys: r.Keys}, nil
 }
 
-func (h *Handler) rpcLeaseLeases(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+func (h *Handler) rpcLeaseLeases(ctx context.Context, body []byte) (answer, *wire.Error) {
 	var req wire.Empty
 	if err := h.decodeRequest(body, &req); err != nil {
 		return nil, err

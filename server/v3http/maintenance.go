@@ -9,7 +9,7 @@ import (
 	"github.com/raftkv/raftkv/server/api"
 )
 
-func (h *Handler) rpcStatus(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+func (h *Handler) rpcStatus(ctx context.Context, body []byte) (answer, *wire.Error) {
 	var req wire.Empty
 	if err := h.decodeRequest(body, &req); err != nil {
 		return nil, err
@@ -35,7 +35,7 @@ func (h *Handler) rpcStatus(ctx context.Context, body []byte) (wire.Message, *wi
 	}, nil
 }
 
-func (h *Handler) rpcAlarm(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+func (h *Handler) rpcAlarm(ctx context.Context, body []byte) (answer, *wire.Error) {
 	var req wire.AlarmRequest
 	if err := h.decodeRequest(body, &req); err != nil {
 		return nil, err
@@ -51,7 +51,7 @@ func (h *Handler) rpcAlarm(ctx context.Context, body []byte) (wire.Message, *wir
 	return out, nil
 }
 
-func (h *Handler) rpcHash(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+func (h *Handler) rpcHash(ctx context.Context, body []byte) (answer, *wire.Error) {
 	var req wire.Empty
 	if err := h.decodeRequest(body, &req); err != nil {
 		return nil, err
@@ -63,7 +63,7 @@ func (h *Handler) rpcHash(ctx context.Context, body []byte) (wire.Message, *wire
 	return &wire.HashResponse{Header: toWireHeader(hdr), Hash: hash}, nil
 }
 
-func (h *Handler) rpcHashKV(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+func (h *Handler) rpcHashKV(ctx context.Context, body []byte) (answer, *wire.Error) {
 	var req wire.HashKVRequest
 	if err := h.decodeRequest(body, &req); err != nil {
 		return nil, err
@@ -75,7 +75,7 @@ func (h *Handler) rpcHashKV(ctx context.Context, body []byte) (wire.Message, *wi
 	return &wire.HashKVResponse{Header: toWireHeader(hdr), Hash: hk.Hash, CompactRevision: hk.CompactRevision, HashRevision: hk.HashRevision}, nil
 }
 
-func (h *Handler) rpcDefragment(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+func (h *Handler) rpcDefragment(ctx context.Context, body []byte) (answer, *wire.Error) {
 	var req wire.Empty
 	if err := h.decodeRequest(body, &req); err != nil {
 		return nil, err
@@ -87,7 +87,7 @@ func (h *Handler) rpcDefragment(ctx context.Context, body []byte) (wire.Message,
 	return &wire.HeaderOnly{Header: toWireHeader(hdr)}, nil
 }
 
-func (h *Handler) rpcMoveLeader(ctx context.Context, body []byte) (wire.Message, *wire.Error) {
+func (h *Handler) rpcMoveLeader(ctx context.Context, body []byte) (answer, *wire.Error) {
 	var req wire.MoveLeaderRequest
 	if err := h.decodeRequest(body, &req); err != nil {
 		return nil, err

@@ -52,6 +52,23 @@ func gatewayMethods() map[string]gatewayMethod {
 		"maintenance/hashkv":              {"etcdserverpb.Maintenance", "HashKV", api.RPCUnary},
 		"maintenance/snapshot":            {"etcdserverpb.Maintenance", "Snapshot", api.RPCServerStream},
 		"maintenance/transfer-leadership": {"etcdserverpb.Maintenance", "MoveLeader", api.RPCUnary},
+		"auth/enable":                     {"etcdserverpb.Auth", "AuthEnable", api.RPCUnary},
+		"auth/disable":                    {"etcdserverpb.Auth", "AuthDisable", api.RPCUnary},
+		"auth/status":                     {"etcdserverpb.Auth", "AuthStatus", api.RPCUnary},
+		"auth/authenticate":               {"etcdserverpb.Auth", "Authenticate", api.RPCUnary},
+		"auth/user/add":                   {"etcdserverpb.Auth", "UserAdd", api.RPCUnary},
+		"auth/user/get":                   {"etcdserverpb.Auth", "UserGet", api.RPCUnary},
+		"auth/user/list":                  {"etcdserverpb.Auth", "UserList", api.RPCUnary},
+		"auth/user/delete":                {"etcdserverpb.Auth", "UserDelete", api.RPCUnary},
+		"auth/user/changepw":              {"etcdserverpb.Auth", "UserChangePassword", api.RPCUnary},
+		"auth/user/grant":                 {"etcdserverpb.Auth", "UserGrantRole", api.RPCUnary},
+		"auth/user/revoke":                {"etcdserverpb.Auth", "UserRevokeRole", api.RPCUnary},
+		"auth/role/add":                   {"etcdserverpb.Auth", "RoleAdd", api.RPCUnary},
+		"auth/role/get":                   {"etcdserverpb.Auth", "RoleGet", api.RPCUnary},
+		"auth/role/list":                  {"etcdserverpb.Auth", "RoleList", api.RPCUnary},
+		"auth/role/delete":                {"etcdserverpb.Auth", "RoleDelete", api.RPCUnary},
+		"auth/role/grant":                 {"etcdserverpb.Auth", "RoleGrantPermission", api.RPCUnary},
+		"auth/role/revoke":                {"etcdserverpb.Auth", "RoleRevokePermission", api.RPCUnary},
 	}
 }
 

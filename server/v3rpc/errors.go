@@ -31,3 +31,6 @@ func togRPCError(err error) error {
 
 // errNoLeader is etcd's refusal of a request that requires a leader.
 var errNoLeader = status.Error(codes.Unavailable, wire.ErrNoLeader.Message)
+
+// errPermissionNotGiven is etcd's answer to a grant without a permission.
+var errPermissionNotGiven = &wire.Error{Code: wire.InvalidArgument, Message: "etcdserver: permission not given"}

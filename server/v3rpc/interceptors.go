@@ -43,17 +43,18 @@ func (ic interceptors) unary(ctx context.Context, req any, _ *grpc.UnaryServerIn
 	if requiresLeader(ctx) && ic.b.Leader() == 0 {
 		return nil, errNoLeader
 	}
-	return handler(ctx, req)
+	return handler(api.WithCredentials(ctx, credentialsOf(ctx)), req)
 }
 
 func (ic interceptors) stream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	if !requiresLeader(ss.Context()) {
-		return handler(srv, ss)
+	ctx := api.WithCredentials(ss.Context(), credentialsOf(ss.Context()))
+	if !requiresLeader(ctx) {
+		return handler(srv, &streamWithContext{ServerStream: ss, ctx: ctx})
 	}
 	if ic.b.Leader() == 0 {
 		return errNoLeader
 	}
-	ctx, cancel := context.WithCancelCause(ss.Context())
+	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	go ic.monitorLeader(ctx, cancel)
 	return handler(srv, &streamWithContext{ServerStream: ss, ctx: &causeContext{ctx}})

@@ -70,7 +70,7 @@ func New(backend api.Backend, cfg Config) *grpc.Server {
 	pb.RegisterLeaseServer(gs, &leaseServer{b: backend})
 	pb.RegisterClusterServer(gs, &clusterServer{b: backend})
 	pb.RegisterMaintenanceServer(gs, &maintenanceServer{b: backend})
-	pb.RegisterAuthServer(gs, &authServer{})
+	pb.RegisterAuthServer(gs, &authServer{b: backend})
 	// The standard gRPC health service, which etcd serves too (load
 	// balancers and grpc_health_probe ask it): SERVING.
 	healthpb.RegisterHealthServer(gs, health.NewServer())
