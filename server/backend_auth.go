@@ -185,7 +185,9 @@ func (s *Server) Authenticate(ctx context.Context, name, password string) (strin
 	if err != nil {
 		return "", Header{}, err
 	}
-	r, err := s.call(ctx, func(m *Member, deadline time.Time, done func(Result)) { m.AssignToken(name, prefix, rev, deadline, done) })
+	r, err := s.call(ctx, func(m *Member, deadline time.Time, done func(Result)) {
+		m.AssignToken(name, prefix, rev, deadline, done)
+	})
 	if err != nil {
 		return "", Header{}, err
 	}

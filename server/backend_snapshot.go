@@ -105,7 +105,9 @@ func (st *snapshotStream) Close() {
 // member goes on.
 func (s *Server) captureBackup(ctx context.Context) (*backupSource, error) {
 	var src *backupSource
-	if err := s.onMember(ctx, func(m *Member) { src = &backupSource{members: m.cluster.withAuth(m.auth.State()), store: m.store.Freeze()} }); err != nil {
+	if err := s.onMember(ctx, func(m *Member) {
+		src = &backupSource{members: m.cluster.withAuth(m.auth.State()), store: m.store.Freeze()}
+	}); err != nil {
 		return nil, err
 	}
 	return src, nil

@@ -6,8 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/raftkv/raftkv/internal/vfs"
 	"github.com/raftkv/raftkv/auth"
+	"github.com/raftkv/raftkv/internal/vfs"
 	"github.com/raftkv/raftkv/kv"
 	"github.com/raftkv/raftkv/raft"
 	"github.com/raftkv/raftkv/snapshot"

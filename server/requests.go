@@ -21,7 +21,7 @@ type Result struct {
 	// Token is a simple token handed out (kindAuthToken).
 	Token  string
 	Header Header
-	Err     error
+	Err    error
 }
 
 // proposal is a request waiting for its entry to be applied.
