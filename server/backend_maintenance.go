@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"sync"
 	"time"
 
@@ -123,6 +125,12 @@ func toAPIAlarms(as []wire.AlarmMember) []api.AlarmMember {
 	return out
 }
 
+// Hash is a hash of the member's whole replicated state: the store, and
+// the auth state (users, roles, permissions). HashKV, which the corruption
+// check compares between members at one revision, covers the key-value
+// history alone, as etcd's does: an auth change moves no revision, so
+// members at the same revision may differ in it for a moment without
+// being corrupt.
 func (s *Server) Hash(ctx context.Context) (uint32, Header, error) {
 	if _, err := s.admin(ctx); err != nil {
 		return 0, Header{}, err
@@ -130,7 +138,10 @@ func (s *Server) Hash(ctx context.Context) (uint32, Header, error) {
 	start := time.Now()
 	h := s.member.Store().Hash()
 	s.metrics.hash.Observe(time.Since(start).Seconds())
-	return h.Hash, s.header(h.Revision), nil
+	var b [8]byte
+	binary.BigEndian.PutUint32(b[:4], h.Hash)
+	binary.BigEndian.PutUint32(b[4:], s.member.Auth().Hash())
+	return crc32.Checksum(b[:], crc32.MakeTable(crc32.Castagnoli)), s.header(h.Revision), nil
 }
 
 // HashKV is the hash of the key history as of rev (0: now), as etcd
