@@ -313,3 +313,16 @@ func TestGateway_AWatchBodyIsReadWholeAfterTheFirstAnswer(t *testing.T) {
 		require.Contains(t, w.next(t), `"key":"`+b64s(key)+`"`, "an event for the watch on a key of %d bytes", len(key))
 	}
 }
+
+func newJSONRequest(url, body string) (*http.Request, error) {
+	return http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+}
+
+func doJSON(t *testing.T, req *http.Request) (int, string) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}

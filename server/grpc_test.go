@@ -1,0 +1,144 @@
+package server
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// dialGRPC connects to member i's client URL over gRPC (HTTP/2 on the
+// port that also serves the JSON gateway).
+func (c *liveCluster) dialGRPC(i int) *grpc.ClientConn {
+	c.t.Helper()
+	conn, err := grpc.NewClient(strings.TrimPrefix(c.url(i), "http://"), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(c.t, err)
+	c.t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// requireStatus checks a gRPC error's code and etcd's words.
+func requireStatus(t *testing.T, err error, code codes.Code, desc string) {
+	t.Helper()
+	st, ok := status.FromError(err)
+	require.True(t, ok, "not a gRPC status: %v", err)
+	require.Equal(t, code, st.Code(), "%v", err)
+	require.Equal(t, desc, st.Message())
+}
+
+// One client port speaks both protocols, and the gRPC answers are etcd's,
+// errors included: the codes and texts clientv3 maps errors by.
+func TestGRPC_OnePortServesGRPCWithEtcdsAnswers(t *testing.T) {
+	c := startLiveCluster(t, 1, nil)
+	c.waitLeader()
+	ctx := context.Background()
+	conn := c.dialGRPC(0)
+	kvc := pb.NewKVClient(conn)
+
+	put, err := kvc.Put(ctx, &pb.PutRequest{Key: []byte("k"), Value: []byte("v1")})
+	require.NoError(t, err)
+	_, err = kvc.Put(ctx, &pb.PutRequest{Key: []byte("k"), Value: []byte("v2")})
+	require.NoError(t, err)
+	code, body := c.post(0, "/v3/kv/range", `{"key":"aw=="}`)
+	require.Equal(t, 200, code, "the JSON gateway on the same port")
+	require.Contains(t, body, `"value":"djI="`)
+
+	_, err = kvc.Compact(ctx, &pb.CompactionRequest{Revision: put.Header.Revision + 1})
+	require.NoError(t, err)
+	_, err = kvc.Range(ctx, &pb.RangeRequest{Key: []byte("k"), Revision: put.Header.Revision})
+	requireStatus(t, err, codes.OutOfRange, "etcdserver: mvcc: required revision has been compacted")
+	_, err = kvc.Put(ctx, &pb.PutRequest{Key: []byte("k"), Lease: 42})
+	requireStatus(t, err, codes.NotFound, "etcdserver: requested lease not found")
+	_, err = kvc.Put(ctx, &pb.PutRequest{Key: []byte("big"), Value: make([]byte, c.cfgs[0].MaxRequestBytes+1)})
+	requireStatus(t, err, codes.InvalidArgument, "etcdserver: request is too large")
+	_, err = kvc.Put(ctx, &pb.PutRequest{Key: []byte("big"), Value: make([]byte, c.cfgs[0].MaxRequestBytes+600<<10)})
+	require.Equal(t, codes.ResourceExhausted, status.Code(err), "%v", err)
+
+	st, err := pb.NewMaintenanceClient(conn).Status(ctx, &pb.StatusRequest{})
+	require.NoError(t, err)
+	require.Equal(t, EtcdVersion, st.Version)
+	require.EqualValues(t, 2<<30, st.DbSizeQuota)
+	// RangeStream (new in 3.7) is not served; clients fall back to Range.
+	// A server stream's error comes with its first message.
+	rs, err := pb.NewKVClient(conn).RangeStream(ctx, &pb.RangeRequest{Key: []byte("k")})
+	if err == nil {
+		_, err = rs.Recv()
+	}
+	require.Equal(t, codes.Unimplemented, status.Code(err), "%v", err)
+}
+
+// A client that requires a leader (metadata hasleader=true, clientv3's
+// WithRequireLeader) is refused at once by a member that has none, and its
+// watch stream is canceled once the member has had none for a while.
+func TestGRPC_RequireLeader(t *testing.T) {
+	c := startLiveCluster(t, 3, nil)
+	lead := c.waitLeader()
+	survivor := (lead + 1) % 3
+	conn := c.dialGRPC(survivor)
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "hasleader", "true")
+	watch, err := pb.NewWatchClient(conn).Watch(ctx)
+	require.NoError(t, err)
+	require.NoError(t, watch.Send(&pb.WatchRequest{RequestUnion: &pb.WatchRequest_CreateRequest{CreateRequest: &pb.WatchCreateRequest{Key: []byte("k")}}}))
+	created, err := watch.Recv()
+	require.NoError(t, err)
+	require.True(t, created.Created)
+
+	for i := range c.servers {
+		if i != survivor {
+			c.stop(i)
+		}
+	}
+	require.Eventually(t, func() bool { return c.servers[survivor].view.Load().Lead == 0 }, 10*time.Second, 20*time.Millisecond)
+	_, err = pb.NewKVClient(conn).Range(ctx, &pb.RangeRequest{Key: []byte("k")})
+	requireStatus(t, err, codes.Unavailable, "etcdserver: no leader")
+	_, err = watch.Recv()
+	requireStatus(t, err, codes.Unavailable, "etcdserver: no leader")
+}
+
+// Authentication over gRPC: the token travels as metadata.
+func TestGRPC_AuthTokenMetadata(t *testing.T) {
+	c := startLiveCluster(t, 1, func(cfg *Config) { cfg.BcryptCost = 4 })
+	c.waitLeader()
+	ctx := context.Background()
+	conn := c.dialGRPC(0)
+	ac := pb.NewAuthClient(conn)
+	_, err := ac.UserAdd(ctx, &pb.AuthUserAddRequest{Name: "root", Password: "pw"})
+	require.NoError(t, err)
+	_, err = ac.UserGrantRole(ctx, &pb.AuthUserGrantRoleRequest{User: "root", Role: "root"})
+	require.NoError(t, err)
+	_, err = ac.AuthEnable(ctx, &pb.AuthEnableRequest{})
+	require.NoError(t, err)
+
+	_, err = pb.NewKVClient(conn).Put(ctx, &pb.PutRequest{Key: []byte("k"), Value: []byte("v")})
+	requireStatus(t, err, codes.InvalidArgument, "etcdserver: user name is empty")
+	_, err = ac.Authenticate(ctx, &pb.AuthenticateRequest{Name: "root", Password: "wrong"})
+	requireStatus(t, err, codes.InvalidArgument, "etcdserver: authentication failed, invalid user ID or password")
+	auth, err := ac.Authenticate(ctx, &pb.AuthenticateRequest{Name: "root", Password: "pw"})
+	require.NoError(t, err)
+	withToken := metadata.AppendToOutgoingContext(ctx, "token", auth.Token)
+	_, err = pb.NewKVClient(conn).Put(withToken, &pb.PutRequest{Key: []byte("k"), Value: []byte("v")})
+	require.NoError(t, err)
+
+	// A new password invalidates the user's tokens.
+	_, err = ac.UserChangePassword(withToken, &pb.AuthUserChangePasswordRequest{Name: "root", Password: "pw2"})
+	require.NoError(t, err)
+	_, err = pb.NewKVClient(conn).Put(withToken, &pb.PutRequest{Key: []byte("k"), Value: []byte("v")})
+	requireStatus(t, err, codes.Unauthenticated, "etcdserver: invalid auth token")
+
+	// The JSON gateway reads the same token from Authorization.
+	auth, err = ac.Authenticate(ctx, &pb.AuthenticateRequest{Name: "root", Password: "pw2"})
+	require.NoError(t, err)
+	req, _ := newJSONRequest(c.url(0)+"/v3/kv/range", `{"key":"aw=="}`)
+	req.Header.Set("Authorization", auth.Token)
+	code, body := doJSON(t, req)
+	require.Equal(t, 200, code, body)
+	require.Contains(t, body, `"kvs"`)
+}
