@@ -116,15 +116,24 @@ func (s *Server) checkLeaseKeys(c auth.Caller, ids []int64, need auth.PermType) 
 }
 
 func (s *Server) AuthStatus(ctx context.Context) (bool, uint64, Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return false, 0, Header{}, err
+	}
 	st := s.member.Auth()
 	return st.Enabled(), st.Revision(), s.header(s.member.Store().Rev()), nil
 }
 
 func (s *Server) AuthEnable(ctx context.Context) (Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return Header{}, err
+	}
 	return s.authChange(ctx, &auth.Request{Op: auth.OpEnable})
 }
 
 func (s *Server) AuthDisable(ctx context.Context) (Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return Header{}, err
+	}
 	return s.authChange(ctx, &auth.Request{Op: auth.OpDisable})
 }
 
@@ -161,6 +170,9 @@ func (s *Server) dummyHash() []byte {
 // log. A simple token goes through the log so that every member knows it;
 // a JWT is signed here and needs no one else.
 func (s *Server) Authenticate(ctx context.Context, name, password string) (string, Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return "", Header{}, err
+	}
 	st := s.member.Auth()
 	if !st.Enabled() {
 		return "", Header{}, ErrAuthNotEnabled
@@ -227,6 +239,9 @@ func (s *Server) passwordHash(password, hashed string) ([]byte, error) {
 }
 
 func (s *Server) UserAdd(ctx context.Context, name, password, hashed string, noPassword bool) (Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return Header{}, err
+	}
 	if name == "" {
 		return Header{}, ErrUserEmpty
 	}
@@ -242,6 +257,9 @@ func (s *Server) UserAdd(ctx context.Context, name, password, hashed string, noP
 }
 
 func (s *Server) UserChangePassword(ctx context.Context, name, password, hashed string) (Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return Header{}, err
+	}
 	h, err := s.passwordHash(password, hashed)
 	if err != nil {
 		return Header{}, err
@@ -250,18 +268,30 @@ func (s *Server) UserChangePassword(ctx context.Context, name, password, hashed 
 }
 
 func (s *Server) UserDelete(ctx context.Context, name string) (Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return Header{}, err
+	}
 	return s.authChange(ctx, &auth.Request{Op: auth.OpUserDelete, User: name})
 }
 
 func (s *Server) UserGrantRole(ctx context.Context, user, role string) (Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return Header{}, err
+	}
 	return s.authChange(ctx, &auth.Request{Op: auth.OpUserGrantRole, User: user, Role: role})
 }
 
 func (s *Server) UserRevokeRole(ctx context.Context, user, role string) (Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return Header{}, err
+	}
 	return s.authChange(ctx, &auth.Request{Op: auth.OpUserRevokeRole, User: user, Role: role})
 }
 
 func (s *Server) RoleAdd(ctx context.Context, name string) (Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return Header{}, err
+	}
 	if name == "" {
 		return Header{}, ErrRoleEmpty
 	}
@@ -269,15 +299,24 @@ func (s *Server) RoleAdd(ctx context.Context, name string) (Header, error) {
 }
 
 func (s *Server) RoleDelete(ctx context.Context, name string) (Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return Header{}, err
+	}
 	return s.authChange(ctx, &auth.Request{Op: auth.OpRoleDelete, Role: name})
 }
 
 func (s *Server) RoleGrantPermission(ctx context.Context, role string, p api.Permission) (Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return Header{}, err
+	}
 	return s.authChange(ctx, &auth.Request{Op: auth.OpRoleGrantPermission, Role: role,
 		Perm: auth.Permission{Type: auth.PermType(p.Type), Key: p.Key, RangeEnd: p.RangeEnd}})
 }
 
 func (s *Server) RoleRevokePermission(ctx context.Context, role string, key, rangeEnd []byte) (Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return Header{}, err
+	}
 	return s.authChange(ctx, &auth.Request{Op: auth.OpRoleRevokePermission, Role: role, Perm: auth.Permission{Key: key, RangeEnd: rangeEnd}})
 }
 
@@ -286,6 +325,9 @@ func (s *Server) RoleRevokePermission(ctx context.Context, role string, key, ran
 
 // UserGet: an administrator may see any user; anyone else only themselves.
 func (s *Server) UserGet(ctx context.Context, name string) ([]string, Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return nil, Header{}, err
+	}
 	c, err := s.caller(ctx)
 	if err != nil {
 		return nil, Header{}, err
@@ -306,6 +348,9 @@ func (s *Server) UserGet(ctx context.Context, name string) ([]string, Header, er
 
 // RoleGet: an administrator may see any role; anyone else only those they hold.
 func (s *Server) RoleGet(ctx context.Context, name string) ([]api.Permission, Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return nil, Header{}, err
+	}
 	c, err := s.caller(ctx)
 	if err != nil {
 		return nil, Header{}, err
@@ -329,6 +374,9 @@ func (s *Server) RoleGet(ctx context.Context, name string) ([]api.Permission, He
 }
 
 func (s *Server) UserList(ctx context.Context) ([]string, Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return nil, Header{}, err
+	}
 	if _, err := s.admin(ctx); err != nil {
 		return nil, Header{}, err
 	}
@@ -339,6 +387,9 @@ func (s *Server) UserList(ctx context.Context) ([]string, Header, error) {
 }
 
 func (s *Server) RoleList(ctx context.Context) ([]string, Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return nil, Header{}, err
+	}
 	if _, err := s.admin(ctx); err != nil {
 		return nil, Header{}, err
 	}

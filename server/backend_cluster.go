@@ -18,6 +18,9 @@ import (
 // holds every change committed before the call; etcd's header for it
 // carries no revision.
 func (s *Server) MemberList(ctx context.Context, linearizable bool) ([]api.Member, Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return nil, Header{}, err
+	}
 	if _, err := s.authenticated(ctx); err != nil {
 		return nil, Header{}, err
 	}
@@ -32,6 +35,9 @@ func (s *Server) MemberList(ctx context.Context, linearizable bool) ([]api.Membe
 }
 
 func (s *Server) MemberAdd(ctx context.Context, peerURLs []string, learner bool) (api.Member, []api.Member, Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return api.Member{}, nil, Header{}, err
+	}
 	if _, err := s.admin(ctx); err != nil {
 		return api.Member{}, nil, Header{}, err
 	}
@@ -46,6 +52,9 @@ func (s *Server) MemberAdd(ctx context.Context, peerURLs []string, learner bool)
 }
 
 func (s *Server) MemberRemove(ctx context.Context, id uint64) ([]api.Member, Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return nil, Header{}, err
+	}
 	if _, err := s.admin(ctx); err != nil {
 		return nil, Header{}, err
 	}
@@ -57,6 +66,9 @@ func (s *Server) MemberRemove(ctx context.Context, id uint64) ([]api.Member, Hea
 }
 
 func (s *Server) MemberUpdate(ctx context.Context, id uint64, peerURLs []string) ([]api.Member, Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return nil, Header{}, err
+	}
 	if _, err := s.admin(ctx); err != nil {
 		return nil, Header{}, err
 	}
@@ -74,6 +86,9 @@ func (s *Server) MemberUpdate(ctx context.Context, id uint64, peerURLs []string)
 // may have happened, and a client that retried it as if it had not would
 // be told "can only promote a learner member" about its own success.
 func (s *Server) MemberPromote(ctx context.Context, id uint64) ([]api.Member, Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return nil, Header{}, err
+	}
 	if _, err := s.admin(ctx); err != nil {
 		return nil, Header{}, err
 	}

@@ -11,6 +11,11 @@ import (
 // member's store, after a read barrier unless they are serializable.
 
 func (s *Server) Range(ctx context.Context, req *kv.RangeRequest) (*kv.RangeResponse, Header, error) {
+	if !req.Serializable {
+		if err := s.refuseOnLearner(); err != nil {
+			return nil, Header{}, err
+		}
+	}
 	c, err := s.caller(ctx)
 	if err != nil {
 		return nil, Header{}, err
@@ -30,6 +35,9 @@ func (s *Server) Range(ctx context.Context, req *kv.RangeRequest) (*kv.RangeResp
 }
 
 func (s *Server) Put(ctx context.Context, req *kv.PutRequest) (*kv.PutResponse, Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return nil, Header{}, err
+	}
 	r, err := s.write(ctx, &kv.Request{Put: req})
 	if err != nil {
 		return nil, Header{}, err
@@ -38,6 +46,9 @@ func (s *Server) Put(ctx context.Context, req *kv.PutRequest) (*kv.PutResponse, 
 }
 
 func (s *Server) DeleteRange(ctx context.Context, req *kv.DeleteRangeRequest) (*kv.DeleteRangeResponse, Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return nil, Header{}, err
+	}
 	r, err := s.write(ctx, &kv.Request{DeleteRange: req})
 	if err != nil {
 		return nil, Header{}, err
@@ -48,6 +59,9 @@ func (s *Server) DeleteRange(ctx context.Context, req *kv.DeleteRangeRequest) (*
 // Txn serves a read-only transaction like a read (a read barrier, then
 // local evaluation), and any other through the log.
 func (s *Server) Txn(ctx context.Context, req *kv.TxnRequest) (*kv.TxnResponse, Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return nil, Header{}, err
+	}
 	if isReadOnlyTxn(req) && s.member.Store().Validate(&kv.Request{Txn: req}) == nil {
 		c, err := s.caller(ctx)
 		if err != nil {
@@ -113,6 +127,9 @@ func isSerializableTxn(t *kv.TxnRequest) bool {
 }
 
 func (s *Server) Compact(ctx context.Context, req *kv.CompactionRequest) (*kv.CompactionResponse, Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return nil, Header{}, err
+	}
 	if _, err := s.admin(ctx); err != nil {
 		return nil, Header{}, err
 	}

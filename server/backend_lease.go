@@ -16,6 +16,9 @@ import (
 // followers do.
 
 func (s *Server) LeaseGrant(ctx context.Context, req *kv.LeaseGrantRequest) (*kv.LeaseGrantResponse, Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return nil, Header{}, err
+	}
 	if _, err := s.authenticated(ctx); err != nil {
 		return nil, Header{}, err
 	}
@@ -27,6 +30,9 @@ func (s *Server) LeaseGrant(ctx context.Context, req *kv.LeaseGrantRequest) (*kv
 }
 
 func (s *Server) LeaseRevoke(ctx context.Context, id int64) (Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return Header{}, err
+	}
 	r, err := s.write(ctx, &kv.Request{LeaseRevoke: &kv.LeaseRevokeRequest{ID: id}})
 	if err != nil {
 		return Header{}, err
@@ -37,6 +43,9 @@ func (s *Server) LeaseRevoke(ctx context.Context, id int64) (Header, error) {
 // LeaseKeepAlive renews a lease here if this member leads, else at the
 // leader. A lease that is gone is answered, as etcd answers it, with TTL 0.
 func (s *Server) LeaseKeepAlive(ctx context.Context, id int64) (*kv.LeaseKeepAliveResponse, Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return nil, Header{}, err
+	}
 	c, err := s.authenticated(ctx)
 	if err != nil {
 		return nil, Header{}, err
@@ -75,6 +84,9 @@ func (s *Server) leaseKeepAliveHere(ctx context.Context, id int64) (*kv.LeaseKee
 // only the leader's countdown decides when it expires, and a follower's may
 // be behind or ahead of it by the time a renewal took to reach it.
 func (s *Server) LeaseTimeToLive(ctx context.Context, req *kv.LeaseTimeToLiveRequest) (*kv.LeaseTimeToLiveResponse, Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return nil, Header{}, err
+	}
 	c, err := s.authenticated(ctx)
 	if err != nil {
 		return nil, Header{}, err
@@ -112,6 +124,9 @@ func (s *Server) leaseTimeToLiveHere(ctx context.Context, id int64, keys bool) (
 }
 
 func (s *Server) LeaseLeases(ctx context.Context) (*kv.LeaseLeasesResponse, Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return nil, Header{}, err
+	}
 	c, err := s.authenticated(ctx)
 	if err != nil {
 		return nil, Header{}, err

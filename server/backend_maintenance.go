@@ -95,6 +95,9 @@ func alarmStrings(as []wire.AlarmMember) []string {
 }
 
 func (s *Server) Alarm(ctx context.Context, req api.AlarmRequest) ([]api.AlarmMember, Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return nil, Header{}, err
+	}
 	switch req.Action {
 	case api.AlarmGet:
 		if _, err := s.authenticated(ctx); err != nil {
@@ -132,6 +135,9 @@ func toAPIAlarms(as []wire.AlarmMember) []api.AlarmMember {
 // members at the same revision may differ in it for a moment without
 // being corrupt.
 func (s *Server) Hash(ctx context.Context) (uint32, Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return 0, Header{}, err
+	}
 	if _, err := s.admin(ctx); err != nil {
 		return 0, Header{}, err
 	}
@@ -149,6 +155,9 @@ func (s *Server) Hash(ctx context.Context) (uint32, Header, error) {
 // future revision. The header's revision is the current one. The
 // corruption check compares these between members (corrupt.go).
 func (s *Server) HashKV(ctx context.Context, rev int64) (*api.HashKV, Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return nil, Header{}, err
+	}
 	if _, err := s.admin(ctx); err != nil {
 		return nil, Header{}, err
 	}
@@ -163,6 +172,9 @@ func (s *Server) HashKV(ctx context.Context, rev int64) (*api.HashKV, Header, er
 
 // Defragment has nothing to do: the state lives in memory.
 func (s *Server) Defragment(ctx context.Context) (Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return Header{}, err
+	}
 	if _, err := s.admin(ctx); err != nil {
 		return Header{}, err
 	}
@@ -173,6 +185,9 @@ func (s *Server) Defragment(ctx context.Context) (Header, error) {
 // leads. Only the leader takes it, as in etcd (etcdctl move-leader finds
 // the leader among its endpoints).
 func (s *Server) MoveLeader(ctx context.Context, target uint64) (Header, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return Header{}, err
+	}
 	if _, err := s.admin(ctx); err != nil {
 		return Header{}, err
 	}

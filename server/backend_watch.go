@@ -22,9 +22,12 @@ import (
 // cancellation last.
 
 // Watch opens a watch stream (api.Watcher).
-func (s *Server) Watch(ctx context.Context, send func(*api.WatchResponse) error) api.WatchStream {
+func (s *Server) Watch(ctx context.Context, send func(*api.WatchResponse) error) (api.WatchStream, error) {
+	if err := s.refuseOnLearner(); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(ctx)
-	return &watchStream{s: s, ctx: ctx, cancel: cancel, send: send, watchers: map[int64]*streamWatcher{}}
+	return &watchStream{s: s, ctx: ctx, cancel: cancel, send: send, watchers: map[int64]*streamWatcher{}}, nil
 }
 
 type watchStream struct {
@@ -202,17 +205,13 @@ func (ws *watchStream) progressReported(id, rev int64) {
 	}
 }
 
-// progressNotifyInterval is how often an idle watcher with progress_notify
-// hears the current revision (etcd's default is ten minutes).
-const progressNotifyInterval = 10 * time.Minute
-
 // pump forwards one watcher's responses to the stream.
 func (ws *watchStream) pump(sw *streamWatcher) {
 	defer ws.wg.Done()
 	s := ws.s
 	var tick <-chan time.Time
 	if sw.notify {
-		t := time.NewTicker(progressNotifyInterval)
+		t := time.NewTicker(ws.s.cfg.WatchProgressNotifyInterval)
 		defer t.Stop()
 		tick = t.C
 	}

@@ -32,6 +32,13 @@ func (s *Server) clientHandler() http.Handler {
 	withCORS := v3http.WithCORS(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/debug/") || r.URL.Path == "/ui" {
+			// With authentication on, the learner's view is for the
+			// operator at the machine only: it shows no keys, but the
+			// cluster's shape and traffic are nobody else's business.
+			if s.member.Auth().Enabled() && !fromLoopback(r) {
+				http.Error(w, "with authentication on, the debug pages are served to loopback clients only", http.StatusForbidden)
+				return
+			}
 			mux.ServeHTTP(w, r)
 			return
 		}

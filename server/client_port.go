@@ -10,9 +10,16 @@ import (
 	"google.golang.org/grpc"
 )
 
-// httpIdleTimeout is how long a client's idle keep-alive connection stays
-// open.
-const httpIdleTimeout = 2 * time.Minute
+// defaultIdleTimeout is how long a client's idle keep-alive connection
+// stays open unless Config.IdleTimeout says otherwise.
+const defaultIdleTimeout = 2 * time.Minute
+
+func (s *Server) idleTimeout() time.Duration {
+	if s.cfg.IdleTimeout > 0 {
+		return s.cfg.IdleTimeout
+	}
+	return defaultIdleTimeout
+}
 
 // serveClients serves the client URLs: etcd's gRPC services and, on the
 // same port, the JSON gateway and the rest over HTTP/1.1 (v3rpc/mux.go says

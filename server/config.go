@@ -37,6 +37,10 @@ type Config struct {
 
 	MaxRequestBytes int // --max-request-bytes
 	MaxTxnOps       int // --max-txn-ops
+	// IdleTimeout is how long an idle keep-alive HTTP connection is kept
+	// open (0: two minutes); a client that opens connections and leaves
+	// them idle holds a file descriptor and memory each, not for ever.
+	IdleTimeout time.Duration
 	// MaxConcurrentStreams bounds the gRPC streams of one client connection
 	// (--max-concurrent-streams; 0: etcd's default, unlimited — Kubernetes
 	// multiplexes all its watches over a few connections).
@@ -47,6 +51,12 @@ type Config struct {
 	// see compactor.go.
 	AutoCompactionMode      string
 	AutoCompactionRetention string
+
+	// WatchProgressNotifyInterval is how often an idle watch that asked
+	// for progress notifications hears the current revision
+	// (--watch-progress-notify-interval, etcd's default ten minutes;
+	// Kubernetes asks for shorter).
+	WatchProgressNotifyInterval time.Duration
 
 	// AuthToken is --auth-token: "simple" (the default) or
 	// "jwt,pub-key=...,priv-key=...,sign-method=...,ttl=..."; AuthTokenTTL
@@ -95,25 +105,26 @@ func (t TLSFiles) Enabled() bool { return t.CertFile != "" || t.KeyFile != "" }
 // Defaults are etcd's defaults, with raftkv's names.
 func DefaultConfig() Config {
 	return Config{
-		Name:                     "default",
-		ListenClientURLs:         []string{"http://localhost:2379"},
-		AdvertiseClientURLs:      []string{"http://localhost:2379"},
-		ListenPeerURLs:           []string{"http://localhost:2380"},
-		InitialAdvertisePeerURLs: []string{"http://localhost:2380"},
-		InitialCluster:           "default=http://localhost:2380",
-		InitialClusterState:      "new",
-		InitialClusterToken:      "raftkv-cluster",
-		HeartbeatInterval:        100 * time.Millisecond,
-		ElectionTimeout:          1000 * time.Millisecond,
-		SnapshotCount:            10000,
-		SnapshotCatchUpEntries:   5000,
-		MaxRequestBytes:          1536 * 1024,
-		AuthToken:                "simple",
-		AuthTokenTTL:             300 * time.Second,
-		BcryptCost:               10,
-		MaxTxnOps:                128,
-		AutoCompactionMode:       CompactorModePeriodic,
-		AutoCompactionRetention:  "0",
+		Name:                        "default",
+		ListenClientURLs:            []string{"http://localhost:2379"},
+		AdvertiseClientURLs:         []string{"http://localhost:2379"},
+		ListenPeerURLs:              []string{"http://localhost:2380"},
+		InitialAdvertisePeerURLs:    []string{"http://localhost:2380"},
+		InitialCluster:              "default=http://localhost:2380",
+		InitialClusterState:         "new",
+		InitialClusterToken:         "raftkv-cluster",
+		HeartbeatInterval:           100 * time.Millisecond,
+		ElectionTimeout:             1000 * time.Millisecond,
+		SnapshotCount:               10000,
+		SnapshotCatchUpEntries:      5000,
+		MaxRequestBytes:             1536 * 1024,
+		AuthToken:                   "simple",
+		WatchProgressNotifyInterval: 10 * time.Minute,
+		AuthTokenTTL:                300 * time.Second,
+		BcryptCost:                  10,
+		MaxTxnOps:                   128,
+		AutoCompactionMode:          CompactorModePeriodic,
+		AutoCompactionRetention:     "0",
 	}
 }
 
@@ -194,6 +205,9 @@ func (c *Config) Validate() error {
 				return fmt.Errorf("%s: %w", flag, err)
 			}
 		}
+	}
+	if c.WatchProgressNotifyInterval <= 0 {
+		return errors.New("--watch-progress-notify-interval must be positive")
 	}
 	if c.AuthTokenTTL <= 0 {
 		return errors.New("--auth-token-ttl must be at least 1 (second)")

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -325,4 +327,62 @@ func doJSON(t *testing.T, req *http.Request) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// An idle keep-alive connection is closed after the idle timeout.
+func TestServer_IdleConnectionsAreClosed(t *testing.T) {
+	c := startLiveCluster(t, 1, func(cfg *Config) { cfg.IdleTimeout = 300 * time.Millisecond })
+	c.waitLeader()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(c.url(0), "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.Write([]byte("GET /livez HTTP/1.1\r\nHost: x\r\n\r\n"))
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+	_, err = conn.Read(make([]byte, 1))
+	require.ErrorIs(t, err, io.EOF, "the server should close the idle connection")
+}
+
+// TLS flags on plain http:// URLs do not apply there: the member says so
+// at start, in etcd's words, instead of ignoring them silently.
+func TestServer_ClientCertAuthOnPlainURLsIsSaid(t *testing.T) {
+	ca := filepath.Join(t.TempDir(), "ca.pem") // never read: the URLs are plain
+	c := startLiveCluster(t, 1, func(cfg *Config) { cfg.ClientTLS.ClientCertAuth, cfg.ClientTLS.TrustedCAFile = true, ca })
+	c.waitLeader()
+	require.Contains(t, c.logs[0].String(), "scheme is http or unix while --client-cert-auth is enabled; ignored client cert auth for this URL")
+}
+
+// --max-concurrent-streams bounds the streams of one gRPC connection: a
+// stream past the bound waits until another ends.
+func TestGRPC_StreamsPerConnectionAreBounded(t *testing.T) {
+	c := startLiveCluster(t, 1, func(cfg *Config) { cfg.MaxConcurrentStreams = 2 })
+	c.waitLeader()
+	conn := c.dialGRPC(0)
+	open := func(ctx context.Context) (pb.Watch_WatchClient, error) {
+		w, err := pb.NewWatchClient(conn).Watch(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := w.Send(&pb.WatchRequest{RequestUnion: &pb.WatchRequest_CreateRequest{CreateRequest: &pb.WatchCreateRequest{Key: []byte("k")}}}); err != nil {
+			return nil, err
+		}
+		_, err = w.Recv()
+		return w, err
+	}
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	defer cancel1()
+	_, err := open(ctx1)
+	require.NoError(t, err)
+	_, err = open(context.Background())
+	require.NoError(t, err)
+	third := make(chan error, 1)
+	go func() { _, err := open(context.Background()); third <- err }()
+	require.Never(t, func() bool { return len(third) > 0 }, 500*time.Millisecond, 20*time.Millisecond, "a third stream opened past the bound of 2")
+	cancel1()
+	require.Eventually(t, func() bool { return len(third) > 0 }, 10*time.Second, 20*time.Millisecond, "the third stream never opened after one ended")
+	require.NoError(t, <-third)
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -141,4 +142,42 @@ func TestGRPC_AuthTokenMetadata(t *testing.T) {
 	code, body := doJSON(t, req)
 	require.Equal(t, 200, code, body)
 	require.Contains(t, body, `"kvs"`)
+}
+
+// A learner serves its status and serializable ranges, and refuses
+// everything else as etcd does — a linearizable read most of all: its
+// read index would come from a quorum it is not part of, and it may be far
+// behind.
+func TestLearner_ServesOnlyStatusAndSerializableRanges(t *testing.T) {
+	c := startLiveCluster(t, 3, nil)
+	c.waitLeader()
+	peer := fmt.Sprintf("http://127.0.0.1:%d", c.freePort())
+	client := fmt.Sprintf("http://127.0.0.1:%d", c.freePort())
+	code, body := c.post(0, "/v3/cluster/member/add", `{"peerURLs":["`+peer+`"],"isLearner":true}`)
+	require.Equal(t, 200, code, body)
+	cfg := c.cfgs[0]
+	cfg.Name, cfg.DataDir = "m4", cfg.DataDir+"-m4"
+	cfg.ListenClientURLs, cfg.AdvertiseClientURLs = []string{client}, []string{client}
+	cfg.ListenPeerURLs, cfg.InitialAdvertisePeerURLs = []string{peer}, []string{peer}
+	cfg.InitialCluster += ",m4=" + peer
+	cfg.InitialClusterState = "existing"
+	c.cfgs, c.servers, c.logs = append(c.cfgs, cfg), append(c.servers, nil), append(c.logs, nil)
+	c.start(3)
+	require.Eventually(t, func() bool { v := c.servers[3].view.Load(); return v.IsLearner && v.Lead != 0 }, 10*time.Second, 20*time.Millisecond)
+
+	code, body = c.post(3, "/v3/kv/range", `{"key":"aw==","serializable":true}`)
+	require.Equal(t, 200, code, body)
+	code, body = c.post(3, "/v3/maintenance/status", `{}`)
+	require.Equal(t, 200, code, body)
+	refused := `{"code":14,"message":"etcdserver: rpc not supported for learner"}`
+	for _, path := range []string{"/v3/kv/range", "/v3/kv/put", "/v3/cluster/member/list", "/v3/lease/grant"} {
+		code, body = c.post(3, path, `{"key":"aw==","value":"dg==","TTL":"5"}`)
+		require.Equal(t, 503, code, path)
+		require.JSONEq(t, refused, body, path)
+	}
+	conn := c.dialGRPC(3)
+	watch, err := pb.NewWatchClient(conn).Watch(context.Background())
+	require.NoError(t, err)
+	_, err = watch.Recv()
+	requireStatus(t, err, codes.Unavailable, "etcdserver: rpc not supported for learner")
 }

@@ -213,7 +213,7 @@ func (s *Server) serve(ln net.Listener, h http.Handler, peer bool) {
 		ReadHeaderTimeout: 10 * time.Second,
 		// A client that keeps a connection open and idle holds a file
 		// descriptor and some memory: not for ever.
-		IdleTimeout: httpIdleTimeout,
+		IdleTimeout: s.idleTimeout(),
 		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	if peer {

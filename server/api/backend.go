@@ -48,8 +48,9 @@ type Watcher interface {
 	// Watch opens a watch stream. send is called with every response, one
 	// at a time, in the order the client must see them; an error from send
 	// (the client went away) ends the stream. The stream ends when ctx
-	// does, or with Close.
-	Watch(ctx context.Context, send func(*WatchResponse) error) WatchStream
+	// does, or with Close. A member that serves no watches (a learner)
+	// refuses the stream.
+	Watch(ctx context.Context, send func(*WatchResponse) error) (WatchStream, error)
 }
 
 // WatchStream takes a watch stream's requests, in the order the client sent

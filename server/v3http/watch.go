@@ -36,9 +36,13 @@ func (h *Handler) serveWatch(w http.ResponseWriter, r *http.Request) {
 	w.Header()["Content-Type"] = []string{"application/json"}
 	w.Header()["Grpc-Metadata-Content-Type"] = []string{"application/grpc"}
 	out := &watchWriter{w: w, rc: rc}
-	stream := h.backend.Watch(ctx, func(resp *api.WatchResponse) error {
+	stream, err := h.backend.Watch(ctx, func(resp *api.WatchResponse) error {
 		return out.result(toWireWatchResponse(resp))
 	})
+	if err != nil {
+		writeError(w, asError(err))
+		return
+	}
 	defer stream.Close()
 
 	dec := wire.NewStreamDecoder(r.Body)

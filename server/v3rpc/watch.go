@@ -35,7 +35,10 @@ func (s *watchServer) Watch(stream grpc.BidiStreamingServer[pb.WatchRequest, pb.
 	ctx := stream.Context()
 	s.metrics.WatchStreamOpened()
 	defer s.metrics.WatchStreamClosed()
-	ws := s.b.Watch(ctx, func(r *api.WatchResponse) error { return stream.Send(toPBWatchResponse(r)) })
+	ws, err := s.b.Watch(ctx, func(r *api.WatchResponse) error { return stream.Send(toPBWatchResponse(r)) })
+	if err != nil {
+		return togRPCError(err)
+	}
 	defer ws.Close()
 	recvErr := make(chan error, 1)
 	go func() {
