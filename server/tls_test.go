@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -17,6 +18,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.etcd.io/etcd/api/v3/authpb"
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 )
 
 // testPKI is a throw-away CA and certificates signed by it, for 127.0.0.1.
@@ -119,4 +127,67 @@ func TestTLS_MutualTLSForClientsAndPeers(t *testing.T) {
 		resp.Body.Close()
 		t.Fatal("a client without a certificate was served")
 	}
+}
+
+// With --client-cert-auth, the common name of a client's certificate is
+// its user, as in etcd: no password, no token. Over gRPC (HTTP/2 on the
+// TLS port) and over the JSON gateway alike.
+func TestTLS_ClientCertificateCommonNameIsTheUser(t *testing.T) {
+	pki := newTestPKI(t)
+	cert, key := pki.issue(t, "member")
+	c := startLiveCluster(t, 1, func(cfg *Config) {
+		for _, urls := range []*[]string{&cfg.ListenClientURLs, &cfg.AdvertiseClientURLs} {
+			for i := range *urls {
+				(*urls)[i] = strings.Replace((*urls)[i], "http://", "https://", 1)
+			}
+		}
+		cfg.ClientTLS = TLSFiles{CertFile: cert, KeyFile: key, TrustedCAFile: pki.caFile, ClientCertAuth: true}
+	})
+	c.waitLeader()
+	roots := x509.NewCertPool()
+	roots.AddCert(pki.ca)
+	tlsFor := func(user string) *tls.Config {
+		cf, kf := pki.issue(t, user)
+		pair, err := tls.LoadX509KeyPair(cf, kf)
+		require.NoError(t, err)
+		return &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{pair}}
+	}
+	dial := func(user string) *grpc.ClientConn {
+		conn, err := grpc.NewClient(strings.TrimPrefix(c.url(0), "https://"), grpc.WithTransportCredentials(credentials.NewTLS(tlsFor(user))))
+		require.NoError(t, err)
+		t.Cleanup(func() { conn.Close() })
+		return conn
+	}
+	ctx := context.Background()
+	root, alice := dial("root"), dial("alice")
+	ac := pb.NewAuthClient(root)
+	for _, step := range []func() error{
+		func() error {
+			_, err := ac.UserAdd(ctx, &pb.AuthUserAddRequest{Name: "root", Options: &authpb.UserAddOptions{NoPassword: true}})
+			return err
+		},
+		func() error {
+			_, err := ac.UserGrantRole(ctx, &pb.AuthUserGrantRoleRequest{User: "root", Role: "root"})
+			return err
+		},
+		func() error {
+			_, err := ac.UserAdd(ctx, &pb.AuthUserAddRequest{Name: "alice", Options: &authpb.UserAddOptions{NoPassword: true}})
+			return err
+		},
+		func() error { _, err := ac.AuthEnable(ctx, &pb.AuthEnableRequest{}); return err },
+	} {
+		require.NoError(t, step())
+	}
+	_, err := pb.NewKVClient(root).Put(ctx, &pb.PutRequest{Key: []byte("k"), Value: []byte("v")})
+	require.NoError(t, err, "root, by its certificate")
+	_, err = pb.NewKVClient(alice).Put(ctx, &pb.PutRequest{Key: []byte("k"), Value: []byte("v")})
+	requireStatus(t, err, codes.PermissionDenied, "etcdserver: permission denied")
+
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsFor("alice")}}
+	resp, err := hc.Post(c.url(0)+"/v3/kv/range", "application/json", strings.NewReader(`{"key":"aw=="}`))
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, 403, resp.StatusCode, "%s", body)
+	require.JSONEq(t, `{"code":7,"message":"etcdserver: permission denied"}`, string(body))
 }
