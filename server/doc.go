@@ -1,8 +1,8 @@
 // Package server is one raftkv cluster member: it wires raft, the WAL,
 // snapshots, the key-value store and the transport together, and serves
-// etcd's v3 JSON API on the client URLs.
+// etcd's client API on the client URLs.
 //
-// # The member loop
+// # The member loop (member_loop.go)
 //
 // Member holds the logic and is driven step by step, the same discipline
 // package raft keeps one level down (a sans-I/O core; see raft's doc): disk,
@@ -29,6 +29,21 @@
 // ticker, real files and sockets — and package sim drives the very same
 // Member with a virtual clock, a simulated disk and a simulated network.
 //
+// # The client API, and its two protocols
+//
+// Server is also the member's client API (api.Backend, backend_*.go): the
+// logic of every request — read barriers, proposals, forwarding to the
+// leader, watch streams, backups, who may do what — written once, in
+// protocol-neutral types. Two adapters in packages of their own translate
+// the protocols onto it, as etcd's api/v3rpc and its gateway sit on
+// etcdserver:
+//
+//	server/v3rpc   etcd's gRPC services (what etcdctl and clientv3 speak)
+//	server/v3http  etcd's JSON gateway (what curl and raftkvctl speak)
+//
+// and one client port serves both (client_port.go). The adapters see the
+// member only through api.Backend; the member knows nothing of either.
+//
 // # Reads, leases, membership, snapshots
 //
 //   - reads.go: linearizable reads through ReadIndex (thesis §6.4), batched;
@@ -37,6 +52,9 @@
 //     member list they maintain;
 //   - snapshots.go: log compaction (§7) every --snapshot-count entries;
 //   - boot.go: bootstrap, restart and join, and the data directory checks;
+//   - auth_entries.go, backend_auth.go, tokens.go, auth_jwt.go: who may do
+//     what (package auth's rules), checked when a write is applied;
+//   - forward.go: what only the leader may answer, asked of it;
 //   - alarms.go and corrupt.go: etcd's alarms (NOSPACE, CORRUPT) and the
 //     corruption check, which compares members' key-value hashes — what
 //     State Machine Safety (§5.4.3) promises, verified.

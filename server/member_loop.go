@@ -1,5 +1,12 @@
 package server
 
+// The member loop: what a driver calls, one call at a time — Tick for each
+// heartbeat interval, Step for each message from a peer, the request
+// methods (api.go), and Process after them — and what Process does with
+// what raft hands back. This is the loop the book teaches (docs/member.md);
+// production drives it from one goroutine (run.go's Server.loop), the
+// simulator from its event queue (package sim).
+
 import (
 	"fmt"
 	"time"
