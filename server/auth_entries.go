@@ -174,3 +174,15 @@ func (m *Member) serveApplyWaiters() {
 	}
 	m.applyWaiters = kept
 }
+
+// tokenSweepEvery is how often a member forgets the simple tokens that ran
+// out (a token is also checked when used: the sweep only bounds memory).
+const tokenSweepEvery = 10 * time.Second
+
+func (m *Member) expireTokens(now time.Time) {
+	if now.Before(m.nextTokenSweep) {
+		return
+	}
+	m.nextTokenSweep = now.Add(tokenSweepEvery)
+	m.tokens.expire(now)
+}

@@ -81,6 +81,8 @@ type Member struct {
 	tokens *SimpleTokens
 	// applyWaiters wait for an index to be applied (a token from ahead).
 	applyWaiters []applyWaiter
+	// nextTokenSweep is when expired simple tokens are next forgotten.
+	nextTokenSweep time.Time
 
 	ids *requestIDs
 

@@ -30,6 +30,7 @@ func (m *Member) Tick() {
 	}
 	m.autoCompact(now)
 	m.maybePublishAttributes(now)
+	m.expireTokens(now)
 }
 
 // AdvanceElectionTicks moves a freshly started member's election clock
