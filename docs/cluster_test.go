@@ -70,11 +70,20 @@ func startCluster(t *testing.T, bins binaries, seen ids) *cluster {
 		t.Fatal(err)
 	}
 	go func() { c.make.Wait(); close(c.exited) }()
+	// A cluster that fails to start is stopped here: the page never gets
+	// it to stop.
+	started := false
+	defer func() {
+		if !started {
+			c.stop(t)
+		}
+	}()
 	// The reader starts typing once the script says "cluster running": by
 	// then every member must answer.
 	require.Eventually(t, func() bool { return strings.Contains(c.logs.String(), "cluster running") }, 2*time.Minute, pollEvery,
 		"make cluster to say that the cluster runs")
 	require.True(t, clusterHealthy(), "make cluster said \"cluster running\" before every member answered /health")
+	started = true
 	return c
 }
 
@@ -184,11 +193,14 @@ func (c *cluster) pageLeader(st step) int {
 			}
 		}
 	}
-	if m := regexp.MustCompile(`^make stop-member M=([123])$`).FindStringSubmatch(st.cmd); m != nil && c.stopped == 0 {
+	if m := stopMember.FindStringSubmatch(st.cmd); m != nil && c.stopped == 0 {
 		return int(m[1][0] - '0')
 	}
 	return 0
 }
+
+// stopMember is a page's crash of a member of make cluster.
+var stopMember = regexp.MustCompile(`^make stop-member M=([123])$`)
 
 // run runs a page's command against the cluster, with the variables the
 // page exported so far.
@@ -206,7 +218,7 @@ func (c *cluster) run(t *testing.T, st step, env []string) {
 		c.startBackground(t, st, cmd, env)
 		return
 	}
-	if m := regexp.MustCompile(`^make stop-member M=([123])$`).FindStringSubmatch(st.cmd); m != nil && c.stopped == 0 {
+	if m := stopMember.FindStringSubmatch(st.cmd); m != nil && c.stopped == 0 {
 		c.stopped = c.perm[m[1][0]-'0']
 	}
 	runOrRetryRead(t, c.bins.repo, c.ids, st, cmd, env)

@@ -26,7 +26,7 @@ const (
 	runnerNone    runner = iota
 	runnerSim            // go run [-tags raftunsafe] ./cmd/raftsim ...
 	runnerGoTest         // go test ...
-	runnerCluster        // raftkvctl, curl, raftkv-dump, make stop/start-member: against `make cluster`
+	runnerCluster        // raftkvctl, curl, raftkv-dump, make stop-member/start-member/status: against `make cluster`
 	runnerShell          // self-contained shell commands (openssl, printf > file, raftkvutl), run in a scratch directory
 	runnerServer         // "bin/raftkv ... &": a page's own member, started in the scratch directory
 	runnerExport         // "export NAME=value": a variable for the page's later commands, as in the reader's shell
