@@ -2,6 +2,7 @@
 #
 #   make cluster      build the binaries and start a local 3-member cluster (Ctrl-C stops it)
 #   make stop-member M=2 / make start-member M=2   crash or restart one member, from another terminal
+#   make status       who leads: one line per member of the local cluster
 #   make test         everything CI runs: gofmt, go vet, staticcheck, go test -race, simulator seeds
 #   make sim SEEDS=N  run N raft-level simulator seeds with all faults
 #   make sim-member MEMBER_SEEDS=N
@@ -20,16 +21,18 @@ MEMBER_SEEDS ?= 1000
 DATA        ?= ./data
 FUZZTIME    ?= 30s
 
-.PHONY: all build cluster stop-member start-member test lint fmt-check vet staticcheck unit ui-test ui-check sim sim-member sim-long chaos fuzz bench clean
+.PHONY: all build cluster stop-member start-member status test lint fmt-check vet staticcheck unit ui-test ui-check sim sim-member sim-long chaos fuzz bench clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-# A local 3-member cluster (etcd's Procfile layout); Ctrl-C stops it.
+# A local 3-member cluster (etcd's Procfile layout); Ctrl-C stops it. exec:
+# the script, not a shell around it, is make's child, so that make sees the
+# script's own clean exit after a Ctrl-C and reports no interrupted recipe.
 cluster: build
-	@BIN=$(BIN) DATA=$(DATA) scripts/cluster.sh run
+	@exec env BIN=$(BIN) DATA=$(DATA) scripts/cluster.sh run
 
 # From another terminal: crash one member (SIGKILL), or start it again.
 stop-member:
@@ -37,6 +40,10 @@ stop-member:
 
 start-member:
 	@BIN=$(BIN) DATA=$(DATA) scripts/cluster.sh start $(M)
+
+# One line per member: its role, term, leader, commit and applied index.
+status:
+	@BIN=$(BIN) DATA=$(DATA) scripts/cluster.sh status
 
 test: fmt-check vet staticcheck unit ui-test sim sim-member
 

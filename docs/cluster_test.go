@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -30,6 +32,13 @@ type cluster struct {
 	exited  chan struct{}
 	stopped int // the member a page's "make stop-member" crashed, 1-3; 0 if none
 
+	// perm maps the page's members to this run's: a page tells one
+	// run's story ("here m2 leads, so make stop-member M=2"), and a reader
+	// whose m1 leads reads it with m1 for m2 and m2 for m1. perm[2] = 1 is
+	// that reading; it renames members, their ports and M= arguments in
+	// commands and in quoted lines alike. See follow.
+	perm [4]int
+
 	background []*longRunning
 }
 
@@ -50,7 +59,7 @@ func startCluster(t *testing.T, bins binaries, seen ids) *cluster {
 	// The pages' addresses are fixed; a cluster left running would answer
 	// in place of the one this test starts.
 	requireClusterPortsFree(t)
-	c := &cluster{bins: bins, ids: seen, data: filepath.Join(t.TempDir(), "data"), logs: &syncBuf{}, exited: make(chan struct{})}
+	c := &cluster{bins: bins, ids: seen, data: filepath.Join(t.TempDir(), "data"), logs: &syncBuf{}, exited: make(chan struct{}), perm: [4]int{0, 1, 2, 3}}
 	// In its own process group, so that "Ctrl-C" reaches every process in
 	// it, as a terminal's would.
 	c.make = exec.Command("make", "-s", "cluster", "BIN="+bins.bin, "DATA="+c.data)
@@ -61,7 +70,20 @@ func startCluster(t *testing.T, bins binaries, seen ids) *cluster {
 		t.Fatal(err)
 	}
 	go func() { c.make.Wait(); close(c.exited) }()
-	require.Eventually(t, clusterHealthy, 2*time.Minute, pollEvery, "the cluster to start")
+	// A cluster that fails to start is stopped here: the page never gets
+	// it to stop.
+	started := false
+	defer func() {
+		if !started {
+			c.stop(t)
+		}
+	}()
+	// The reader starts typing once the script says "cluster running": by
+	// then every member must answer.
+	require.Eventually(t, func() bool { return strings.Contains(c.logs.String(), "cluster running") }, 2*time.Minute, pollEvery,
+		"make cluster to say that the cluster runs")
+	require.True(t, clusterHealthy(), "make cluster said \"cluster running\" before every member answered /health")
+	started = true
 	return c
 }
 
@@ -97,61 +119,135 @@ func (c *cluster) stop(t *testing.T) {
 var binPath = regexp.MustCompile(`(^|\s)bin/`)
 
 // localize points a page's command at this test's binaries and data, and
-// at the member that really leads where the page says "say it is m3".
+// at this run's members where the page names its own (see perm).
 func (c *cluster) localize(cmd string) string {
 	cmd = c.ids.apply(cmd)
+	cmd = c.rename(cmd)
 	cmd = binPath.ReplaceAllString(cmd, "${1}"+c.bins.bin+"/")
 	cmd = strings.ReplaceAll(cmd, " data/", " "+c.data+"/")
-	if c.stopped != 0 {
-		for m := 1; m <= 3; m++ {
-			cmd = strings.ReplaceAll(cmd, fmt.Sprintf("M=%d", m), fmt.Sprintf("M=%d", c.stopped))
-		}
-		// One pass, so that a replacement is not itself replaced.
-		cmd = strings.NewReplacer(
-			"127.0.0.1:2379,127.0.0.1:22379", survivors(c.stopped),
-			"127.0.0.1:32379", fmt.Sprintf("127.0.0.1:%d", clientPorts[c.stopped-1]),
-		).Replace(cmd)
-	}
 	if strings.HasPrefix(cmd, "make ") {
 		cmd = strings.Replace(cmd, "make ", fmt.Sprintf("make -s BIN=%s DATA=%s ", c.bins.bin, c.data), 1)
 	}
 	return cmd
 }
 
-func (c *cluster) run(t *testing.T, st step) {
+// memberMention is a member of make cluster as a page names it: by name,
+// as make's M= argument, or by one of its ports.
+var memberMention = regexp.MustCompile(`\bm[123]\b|\bM=[123]\b|127\.0\.0\.1:(?:2379|22379|32379|12380|22380|32380)\b`)
+
+// memberPorts are each member's client and peer ports.
+var memberPorts = [4][2]string{{}, {"2379", "12380"}, {"22379", "22380"}, {"32379", "32380"}}
+
+// rename rewrites the page's members into this run's, in one pass (a
+// replacement is not replaced again).
+func (c *cluster) rename(s string) string {
+	return memberMention.ReplaceAllStringFunc(s, func(m string) string {
+		switch {
+		case m[0] == 'm':
+			return fmt.Sprintf("m%d", c.perm[m[1]-'0'])
+		case m[0] == 'M':
+			return fmt.Sprintf("M=%d", c.perm[m[2]-'0'])
+		}
+		port := strings.TrimPrefix(m, "127.0.0.1:")
+		for n := 1; n <= 3; n++ {
+			for kind, p := range memberPorts[n] {
+				if p == port {
+					return "127.0.0.1:" + memberPorts[c.perm[n]][kind]
+				}
+			}
+		}
+		return m
+	})
+}
+
+// follow makes the page's leader (1-3) this run's leader, by swapping it
+// with the member that really leads in perm. The other members keep
+// their places; a page that crashed a member never needs that one moved
+// (it is not the new leader), so a swap that would move it means the page
+// contradicts itself.
+func (c *cluster) follow(t *testing.T, pageLeader int) {
 	t.Helper()
-	if strings.HasPrefix(st.cmd, "make stop-member") && c.stopped == 0 {
-		c.stopped = c.leader(t)
-	}
-	cmd := c.localize(st.cmd)
-	if untilInterrupted.MatchString(st.cmd) {
-		c.startBackground(t, st, cmd)
+	lead := c.leader(t)
+	if c.perm[pageLeader] == lead {
 		return
 	}
-	runOrRetryRead(t, c.bins.repo, c.ids, st, cmd)
+	other := slices.Index(c.perm[:], lead)
+	if c.stopped != 0 && (c.perm[pageLeader] == c.stopped || other == slices.Index(c.perm[:], c.stopped)) {
+		t.Fatalf("the page says m%d leads, but m%d does here and m%d is the one crashed", pageLeader, lead, c.stopped)
+	}
+	c.perm[pageLeader], c.perm[other] = lead, c.perm[pageLeader]
+	t.Logf("m%d leads here, where the page has m%d: the page's m1, m2, m3 are m%d, m%d, m%d", lead, pageLeader, c.perm[1], c.perm[2], c.perm[3])
+}
+
+// statusLeader is the leader's row of `make status`, as a page quotes it.
+var statusLeader = regexp.MustCompile(`^m([123])\s+leader\b`)
+
+// pageLeader returns the member a step says leads (1-3), or 0: the one
+// whose `make status` row says leader, or the one a page's first "make
+// stop-member" crashes (the walkthroughs crash the leader).
+func (c *cluster) pageLeader(st step) int {
+	if strings.HasPrefix(st.cmd, "make status") {
+		for _, w := range st.want {
+			if m := statusLeader.FindStringSubmatch(w); m != nil {
+				return int(m[1][0] - '0')
+			}
+		}
+	}
+	if m := stopMember.FindStringSubmatch(st.cmd); m != nil && c.stopped == 0 {
+		return int(m[1][0] - '0')
+	}
+	return 0
+}
+
+// stopMember is a page's crash of a member of make cluster.
+var stopMember = regexp.MustCompile(`^make stop-member M=([123])$`)
+
+// run runs a page's command against the cluster, with the variables the
+// page exported so far.
+func (c *cluster) run(t *testing.T, st step, env []string) {
+	t.Helper()
+	if m := c.pageLeader(st); m != 0 {
+		c.follow(t, m)
+	}
+	cmd := c.localize(st.cmd)
+	st.want = slices.Clone(st.want)
+	for i := range st.want {
+		st.want[i] = c.rename(st.want[i])
+	}
+	if untilInterrupted.MatchString(st.cmd) {
+		c.startBackground(t, st, cmd, env)
+		return
+	}
+	if m := stopMember.FindStringSubmatch(st.cmd); m != nil && c.stopped == 0 {
+		c.stopped = c.perm[m[1][0]-'0']
+	}
+	runOrRetryRead(t, c.bins.repo, c.ids, st, cmd, env)
 	if strings.HasPrefix(st.cmd, "make stop-member") {
-		require.Eventually(t, func() bool {
-			return regexp.MustCompile(`became leader at term [3-9]`).MatchString(c.logs.String())
-		}, 30*time.Second, pollEvery, "a new leader to win (in the logs)")
+		// Only a member that runs answers that it leads.
+		c.leader(t)
 	}
 }
 
 // readOnlyCommand matches the commands that change nothing (flags may come
-// before raftkvctl's verb), which may be retried.
-var readOnlyCommand = regexp.MustCompile(`^(bin/raftkvctl( --?\S+( [^-\s]\S*)?)* (get|endpoint|member list|alarm list|version|lease (list|timetolive))(\s|$)|bin/raftkv-dump|curl (-s )?http\S*$)`)
+// before raftkvctl's verb, variables before the program), which may be
+// retried.
+var readOnlyCommand = regexp.MustCompile(`^(` + assignments + `bin/raftkvctl( --?\S+( [^-\s]\S*)?)* (get|endpoint|member list|alarm list|version|lease (list|timetolive))(\s|$)|bin/raftkv-dump|curl (-s )?http\S*$|make status$)`)
 
 func readOnly(cmd string) bool { return readOnlyCommand.MatchString(cmd) }
 
 // untilInterrupted matches the raftkvctl commands that run until Ctrl-C: a
 // watch, a lock held without a command to run, a campaign or a listener of
 // an election, a keep-alive.
-var untilInterrupted = regexp.MustCompile(`^bin/raftkvctl .*\b(watch .*|lock \S+|elect .*|lease keep-alive .*)$`)
+var untilInterrupted = regexp.MustCompile(`^` + assignments + `bin/raftkvctl .*\b(watch .*|lock \S+|elect .*|lease keep-alive .*)$`)
 
-func (c *cluster) startBackground(t *testing.T, st step, cmd string) {
+func (c *cluster) startBackground(t *testing.T, st step, cmd string, env []string) {
 	t.Helper()
 	isWatch := strings.Contains(st.cmd, " watch ")
 	before := watchersOpen()
-	w := &longRunning{st: st, out: &syncBuf{}, cmd: exec.Command("bash", "-c", "exec "+cmd)}
+	// exec, so that the Ctrl-C at the end reaches the command itself; env,
+	// for a page's "VAR=value command".
+	w := &longRunning{st: st, out: &syncBuf{}, cmd: exec.Command("bash", "-c", "exec env "+cmd)}
+	w.cmd.Env = append(os.Environ(), env...)
 	w.cmd.Dir = c.bins.repo
 	w.cmd.Stdout, w.cmd.Stderr = w.out, w.out
 	if err := w.cmd.Start(); err != nil {
@@ -194,16 +290,27 @@ func (c *cluster) finish(t *testing.T) {
 	}
 	c.background = nil
 	if c.stopped != 0 {
+		restarted := fmt.Sprintf("m%d | ", c.stopped)
 		require.Eventually(t, func() bool {
-			return strings.Contains(c.logs.String(), fmt.Sprintf("m%d | ", c.stopped)) && strings.Contains(c.logs.String(), "following leader")
+			logs := c.logs.String()
+			since := strings.LastIndex(logs, restarted+"exited")
+			return since >= 0 && regexp.MustCompile(`(?m)^`+restarted+`.*following leader`).MatchString(logs[since:])
 		}, 10*time.Second, pollEvery, "the restarted member to follow the new leader")
 	}
+	before := len(c.logs.String())
 	syscall.Kill(-c.make.Process.Pid, syscall.SIGINT)
 	select {
 	case <-c.exited:
 	case <-time.After(20 * time.Second):
 		t.Fatal("Ctrl-C did not stop make cluster")
 	}
+	// A clean stop, in the terminal too: each member shuts down and says
+	// so (none cut short by its log prefixer's death), and make has no
+	// interrupted recipe to report.
+	after := c.logs.String()[before:]
+	assert.Contains(t, after, "cluster stopped")
+	assert.NotContains(t, after, "killed by signal", "a member did not stop cleanly on Ctrl-C")
+	assert.NotContains(t, after, "make: ***", "make reported the Ctrl-C as an interrupted recipe")
 	// Nothing is left: no member, and nothing else of the terminal's
 	// process group (the script's loop, a log prefixer).
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
@@ -260,14 +367,4 @@ func watchersOpen() int {
 		}
 	}
 	return total
-}
-
-func survivors(stopped int) string {
-	var out []string
-	for i, port := range clientPorts {
-		if i+1 != stopped {
-			out = append(out, fmt.Sprintf("127.0.0.1:%d", port))
-		}
-	}
-	return strings.Join(out, ",")
 }

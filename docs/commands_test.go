@@ -3,6 +3,7 @@ package docs_test
 import (
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -25,17 +26,23 @@ const (
 	runnerNone    runner = iota
 	runnerSim            // go run [-tags raftunsafe] ./cmd/raftsim ...
 	runnerGoTest         // go test ...
-	runnerCluster        // raftkvctl, curl, raftkv-dump, make stop/start-member: against `make cluster`
+	runnerCluster        // raftkvctl, curl, raftkv-dump, make stop-member/start-member/status: against `make cluster`
 	runnerShell          // self-contained shell commands (openssl, printf > file, raftkvutl), run in a scratch directory
 	runnerServer         // "bin/raftkv ... &": a page's own member, started in the scratch directory
+	runnerExport         // "export NAME=value": a variable for the page's later commands, as in the reader's shell
 )
 
 var (
 	simCommand    = regexp.MustCompile(`^go run (-tags raftunsafe )?\./cmd/raftsim(\s|$)`)
 	serverCommand = regexp.MustCompile(`^bin/raftkv\s.*&$`)
 	shellCommand  = regexp.MustCompile(`^openssl\s|^printf [^|]*> \S+$|^bin/raftkv\s|^bin/raftkvutl\s`)
-	clusterVerb   = regexp.MustCompile(`^(bin/raftkvctl|bin/raftkv-dump|curl|make (stop|start)-member)(\s|$)|^(printf|echo) .*\| bin/raftkvctl `)
+	clusterVerb   = regexp.MustCompile(`^` + assignments + `(bin/raftkvctl|bin/raftkv-dump|curl|make (stop-member|start-member|status))(\s|$)|^(printf|echo) .*\| bin/raftkvctl `)
+	exportCommand = regexp.MustCompile(`^export ([A-Z][A-Z0-9_]*=\S*)$`)
 )
+
+// assignments are the "NAME=value " a command may start with: variables
+// for that command alone.
+const assignments = `(?:[A-Z][A-Z0-9_]*=\S* )*`
 
 func runnerFor(cmd string) runner {
 	switch {
@@ -43,6 +50,8 @@ func runnerFor(cmd string) runner {
 		return runnerSim
 	case strings.HasPrefix(cmd, "go test "):
 		return runnerGoTest
+	case exportCommand.MatchString(cmd):
+		return runnerExport
 	case serverCommand.MatchString(cmd):
 		return runnerServer
 	case clusterVerb.MatchString(cmd):
@@ -118,6 +127,7 @@ func runPage(t *testing.T, bins binaries, steps []step) {
 	seen := ids{}
 	var cl *cluster
 	var servers []*exec.Cmd
+	var env []string // what the page exported
 	defer func() {
 		if cl != nil {
 			cl.stop(t)
@@ -131,10 +141,12 @@ func runPage(t *testing.T, bins binaries, steps []step) {
 	for _, st := range steps {
 		r := runnerFor(st.cmd)
 		if r == runnerCluster && ownServer {
-			runAgainstOwnServer(t, bins, scratch, seen, st)
+			runAgainstOwnServer(t, bins, scratch, seen, st, env)
 			continue
 		}
 		switch r {
+		case runnerExport:
+			env = append(env, exportCommand.FindStringSubmatch(st.cmd)[1])
 		case runnerServer:
 			if joinsCluster(st.cmd) && cl == nil {
 				cl = startCluster(t, bins, seen)
@@ -143,16 +155,16 @@ func runPage(t *testing.T, bins binaries, steps []step) {
 		case runnerSim:
 			runSim(t, bins, scratch, seen, st)
 		case runnerGoTest:
-			out, err := shell(bins.repo, seen.apply(st.cmd))
+			out, err := shell(bins.repo, seen.apply(st.cmd), env)
 			checkOutput(t, seen, st, out, err)
 		case runnerShell:
-			out, err := shell(scratch, binPath.ReplaceAllString(seen.apply(st.cmd), "${1}"+bins.bin+"/"))
+			out, err := shell(scratch, binPath.ReplaceAllString(seen.apply(st.cmd), "${1}"+bins.bin+"/"), env)
 			checkOutput(t, seen, st, out, err)
 		case runnerCluster:
 			if cl == nil {
 				cl = startCluster(t, bins, seen)
 			}
-			cl.run(t, st)
+			cl.run(t, st, env)
 		}
 	}
 	if cl != nil {
@@ -185,25 +197,25 @@ func startServer(t *testing.T, bins binaries, scratch string, st step) *exec.Cmd
 
 // runAgainstOwnServer runs a client command in the scratch directory (where
 // the page's certificates are), retrying reads while the member starts.
-func runAgainstOwnServer(t *testing.T, bins binaries, scratch string, seen ids, st step) {
+func runAgainstOwnServer(t *testing.T, bins binaries, scratch string, seen ids, st step, env []string) {
 	t.Helper()
 	cmd := binPath.ReplaceAllString(seen.apply(st.cmd), "${1}"+bins.bin+"/")
-	runOrRetryRead(t, scratch, seen, st, cmd)
+	runOrRetryRead(t, scratch, seen, st, cmd, env)
 }
 
 // runOrRetryRead runs a page's command in dir and checks its output. A
 // read is retried until it shows what the page says, for 30 s (a member
 // just started or restarted takes a moment to catch up); anything that
 // changes the cluster runs once.
-func runOrRetryRead(t *testing.T, dir string, seen ids, st step, cmd string) {
+func runOrRetryRead(t *testing.T, dir string, seen ids, st step, cmd string, env []string) {
 	t.Helper()
 	if !readOnly(st.cmd) {
-		out, err := shell(dir, cmd)
+		out, err := shell(dir, cmd, env)
 		checkOutput(t, seen, st, out, err)
 		return
 	}
 	assert.EventuallyWithT(t, func(ct *assert.CollectT) {
-		out, err := shell(dir, cmd)
+		out, err := shell(dir, cmd, env)
 		checkOutput(ct, seen, st, out, err)
 	}, 30*time.Second, 200*time.Millisecond, "%s to print what the page quotes", st)
 }
@@ -219,8 +231,11 @@ type reporter interface {
 	Errorf(format string, args ...any)
 }
 
-func shell(dir string, cmd string) (string, error) {
+// shell runs a page's command in dir, with the variables env (NAME=value)
+// the page exported.
+func shell(dir string, cmd string, env []string) (string, error) {
 	c := exec.Command("bash", "-o", "pipefail", "-c", cmd)
+	c.Env = append(os.Environ(), env...)
 	c.Dir = dir
 	out, err := c.CombinedOutput()
 	return string(out), err

@@ -3,6 +3,7 @@ package docs_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -58,6 +59,53 @@ func TestQuotedLinesMatching(t *testing.T) {
 	}
 	if m := seen.missingFrom(list, "1a, started, m1, x\n"); len(m) != 1 {
 		t.Fatalf("a member missing from a member list went unnoticed: missing %q", m)
+	}
+}
+
+// A status table's figures change from run to run; its words may not.
+func TestStatusTableRows(t *testing.T) {
+	status := step{cmd: "make status", want: []string{
+		"MEMBER  ROLE           TERM  LEADER  COMMIT  APPLIED  CLIENT URL",
+		"m1      follower          2  m2           9        9  http://127.0.0.1:2379",
+		"m2      leader            2  m2           9        9  http://127.0.0.1:22379",
+	}}
+	seen := ids{}
+	out := "MEMBER  ROLE           TERM  LEADER  COMMIT  APPLIED  CLIENT URL\n" +
+		"m1      follower          3  m2          12       12  http://127.0.0.1:2379\n" +
+		"m2      leader            3  m2          12       12  http://127.0.0.1:22379\n"
+	if m := seen.missingFrom(status, out); len(m) != 0 {
+		t.Fatalf("other figures in wider columns should match: missing %q", m)
+	}
+	if m := seen.missingFrom(status, strings.Replace(out, "m1      follower", "m1      candidate", 1)); len(m) != 1 {
+		t.Fatalf("another role was not reported: missing %q", m)
+	}
+	if m := seen.missingFrom(status, strings.Replace(out, "m2      leader            3  m2          12       12", "m2      down              -  -            -        -", 1)); len(m) != 1 {
+		t.Fatalf("a member down where the page has it answering was not reported: missing %q", m)
+	}
+	if m := seen.missingFrom(status, strings.Replace(out, "127.0.0.1:22379", "127.0.0.1:32379", 1)); len(m) != 1 {
+		t.Fatalf("another URL was not reported: missing %q", m)
+	}
+	// Rows come in the members' order, which depends on who played which
+	// part; the header comes first.
+	if m := seen.missingFrom(step{cmd: "make status", want: []string{status.want[0], status.want[2], status.want[1]}}, out); len(m) != 0 {
+		t.Fatalf("rows in another order than quoted: missing %q", m)
+	}
+	if m := seen.missingFrom(status, strings.Replace(out, "MEMBER", "m3      follower          3  m2          12       12  http://127.0.0.1:32379\nMEMBER", 1)); len(m) != 0 {
+		t.Fatalf("an unquoted row before the header: missing %q", m)
+	}
+	if m := seen.missingFrom(step{cmd: "make status", want: []string{status.want[0], status.want[1]}}, "m1      follower          3  m2          12       12  http://127.0.0.1:2379\n"+out[:strings.Index(out, "\n")+1]); len(m) != 1 {
+		t.Fatalf("a row printed only before the header was not reported: missing %q", m)
+	}
+}
+
+// A page's story names its members; a run whose members play other parts
+// reads it with the names exchanged, in commands and in quoted lines.
+func TestRenamingMembers(t *testing.T) {
+	c := &cluster{perm: [4]int{0, 2, 1, 3}} // the page's m1 is this run's m2
+	got := c.rename("make stop-member M=1; curl 127.0.0.1:2379 127.0.0.1:22379 127.0.0.1:12380 127.0.0.1:32379; m1 | m2 missed this; data/m1 m3 m12 127.0.0.1:23790")
+	want := "make stop-member M=2; curl 127.0.0.1:22379 127.0.0.1:2379 127.0.0.1:22380 127.0.0.1:32379; m2 | m1 missed this; data/m2 m3 m12 127.0.0.1:23790"
+	if got != want {
+		t.Fatalf("rename:\n got %s\nwant %s", got, want)
 	}
 }
 

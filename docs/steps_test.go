@@ -120,6 +120,9 @@ func (m ids) apply(cmd string) string {
 // in the order quoted, but for the commands whose lines come in an order
 // no page can quote (anyOrder).
 func (m ids) missingFrom(st step, out string) []string {
+	if statusTable.MatchString(st.cmd) {
+		return missingRows(out, st.want)
+	}
 	if !anyOrder.MatchString(st.cmd) {
 		return m.missing(out, st.want)
 	}
@@ -134,6 +137,41 @@ func (m ids) missingFrom(st step, out string) []string {
 // changes from run to run: member and lease lists are sorted by IDs drawn
 // anew for each run, and endpoint health prints the answers as they come.
 var anyOrder = regexp.MustCompile(`\b(member list|lease list|endpoint health)\b`)
+
+// statusTable matches the commands that print a table of the members'
+// figures — terms, commit and applied indexes — which a page quotes from
+// one run and no other run repeats (another election, another write).
+var statusTable = regexp.MustCompile(`^make status$`)
+
+// missingRows returns the rows of a table that out lacks, where a figure in
+// the page (a column of digits) stands for any figure, and columns may be
+// as wide as their contents make them. The words — names, roles, URLs,
+// "down" — must be as quoted. The header comes first; the rows, one per
+// member in the members' order, in any order: a run whose members play
+// other parts than the page's lists them in another (see cluster.perm).
+func missingRows(out string, want []string) []string {
+	var missing []string
+	from := 0 // where the header ends
+	for i, w := range want {
+		var cols []string
+		for _, f := range strings.Fields(w) {
+			if strings.Trim(f, "0123456789") == "" {
+				cols = append(cols, `[0-9]+`)
+			} else {
+				cols = append(cols, literal(f))
+			}
+		}
+		loc := regexp.MustCompile(`(?m)^` + strings.Join(cols, ` +`) + ` *$`).FindStringIndex(out[from:])
+		if loc == nil {
+			missing = append(missing, w)
+			continue
+		}
+		if i == 0 {
+			from = loc[1]
+		}
+	}
+	return missing
+}
 
 // missing returns the wanted lines that out does not contain in the order
 // the page quotes them (each after the one before), binding the IDs of

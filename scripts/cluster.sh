@@ -12,10 +12,12 @@
 #   scripts/cluster.sh stop N     kill member N abruptly (SIGKILL: a crash)
 #   scripts/cluster.sh start N    start member N again (its logs appear in
 #                                 the terminal running "run")
+#   scripts/cluster.sh status     one line per member: role, term, the leader
+#                                 it follows, commit and applied index, URL
 #
 # Data lives under $DATA (default ./data). Binaries come from $BIN (default
-# ./bin). `make cluster`, `make stop-member M=N` and `make start-member M=N`
-# call this script.
+# ./bin). `make cluster`, `make stop-member M=N`, `make start-member M=N`
+# and `make status` call this script. It needs curl.
 set -euo pipefail
 
 DATA=${DATA:-./data}
@@ -43,13 +45,18 @@ start_member() {
 	# (bash's "Killed" job notice is silenced by its 2>/dev/null). It does
 	# not stop at a failed pipeline (set -e with pipefail would, before
 	# saying that a member was killed).
+	#
+	# The prefixer ignores SIGINT: Ctrl-C reaches the whole process group,
+	# and a sed that died of it at once would leave its member, still
+	# logging its shutdown, to die of SIGPIPE mid-sentence. sed ends when
+	# the member closes its output.
 	( set +e
 		"$BIN/raftkv" --name "m$n" --data-dir "$DATA/m$n" \
 		--listen-client-urls "http://127.0.0.1:$c" --advertise-client-urls "http://127.0.0.1:$c" \
 		--listen-peer-urls "http://127.0.0.1:$p" --initial-advertise-peer-urls "http://127.0.0.1:$p" \
 		--initial-cluster "$CLUSTER" --initial-cluster-token "$TOKEN" --initial-cluster-state "$state" \
 		--experimental-debug-controls \
-		2>&1 | sed -u "s/^/m$n | /"
+		2>&1 | (trap '' INT; exec sed -u "s/^/m$n | /")
 		status=${PIPESTATUS[0]}
 		if [ "$status" -gt 128 ]; then
 			echo "m$n | exited: killed by signal $((status - 128))"
@@ -109,6 +116,12 @@ cluster_over() {
 	[ "$ended" = yes ]
 }
 
+# answers N: member N answers /health with 200, which it does once it knows
+# a leader and a read through the leader succeeds.
+answers() {
+	[ "$(curl -s -o /dev/null --max-time 1 -w '%{http_code}' "http://127.0.0.1:$(client_port "$1")/health" 2>/dev/null)" = 200 ]
+}
+
 run() {
 	mkdir -p "$DATA"
 	rm -f "$DATA"/m*.start
@@ -118,6 +131,13 @@ run() {
 			exit 1
 		fi
 	done
+	command -v curl >/dev/null || { echo "make cluster needs curl (to ask the members whether they answer)" >&2; exit 1; }
+	# A member's term, vote and log are on disk: a second run goes on from
+	# where the last one stopped, it does not start over at term 1.
+	if [ -d "$DATA/m1" ] || [ -d "$DATA/m2" ] || [ -d "$DATA/m3" ]; then
+		echo "restarting from $DATA: terms and logs go on from the last run"
+		echo "(for a fresh cluster: Ctrl-C, rm -rf $DATA, make cluster)"
+	fi
 	cleanup() {
 		trap - INT TERM EXIT
 		for n in 1 2 3; do
@@ -127,15 +147,27 @@ run() {
 		wait 2>/dev/null || true
 		rm -f "$DATA"/m*.pid "$DATA"/m*.start
 		echo "cluster stopped"
-		# A trap handler returns to the loop below; leave instead.
+		# A trap handler returns to the loop below; leave instead, with
+		# status 0: a Ctrl-C is how this cluster is meant to end.
 		exit 0
 	}
 	trap cleanup INT TERM EXIT
 	for n in 1 2 3; do start_member "$n"; done
-	echo "cluster running: client URLs http://127.0.0.1:2379, :22379, :32379 — Ctrl-C stops it"
-	# Serve `start N` requests from other terminals, so a restarted member's
-	# logs appear here with the others.
+	local announced=no tries=0
 	while true; do
+		# Running means usable: every member answers, a leader elected.
+		if [ "$announced" = no ]; then
+			if answers 1 && answers 2 && answers 3; then
+				announced=yes
+				echo "cluster running: m1 http://127.0.0.1:2379, m2 http://127.0.0.1:22379, m3 http://127.0.0.1:32379"
+				echo "  each member serves the live view at its URL + /ui; make status shows who leads"
+				echo "  Ctrl-C stops the cluster"
+			elif [ $((tries += 1)) = 100 ]; then
+				echo "not every member answers yet; make status shows which"
+			fi
+		fi
+		# Serve `start N` requests from other terminals, so a restarted
+		# member's logs appear here with the others.
 		for n in 1 2 3; do
 			if [ -e "$DATA/m$n.start" ]; then
 				rm -f "$DATA/m$n.start"
@@ -154,6 +186,49 @@ run() {
 	done
 }
 
+# first KEY <<< JSON: the value of the first "KEY" in a member's /debug/raft
+# answer, unquoted. The member's own fields come before its log and its
+# messages, which repeat some names ("term"), so the first one is its own.
+first() {
+	{ grep -o "\"$1\":\(\"[^\"]*\"\|[0-9]*\|true\)" || true; } | head -n 1 | sed -e 's/^"[^"]*"://' -e 's/"//g'
+}
+
+# status: one line per member, from its GET /debug/raft, within 100
+# columns. etcdctl's `endpoint status -w table` marks the leader but names
+# no member, and is twice as wide.
+status() {
+	command -v curl >/dev/null || { echo "make status needs curl" >&2; exit 1; }
+	local n views=() names row='%-6s  %-13s  %4s  %-6s  %6s  %7s  %-22s  %s\n'
+	for n in 1 2 3; do
+		views[n]=$(curl -s --max-time 2 "http://127.0.0.1:$(client_port "$n")/debug/raft" 2>/dev/null || true)
+	done
+	# Member IDs to names, from the member lists of all answers: the leader
+	# a member follows is named even when it does not answer itself.
+	names=$(printf '%s\n' "${views[@]}" | { grep -o '"id":"[0-9a-f]*","name":"[^"]*"' || true; } |
+		sed 's/"id":"\([0-9a-f]*\)","name":"\([^"]*\)"/\1 \2/' | sort -u)
+	# shellcheck disable=SC2059 # the format is the row above
+	printf "$row" MEMBER ROLE TERM LEADER COMMIT APPLIED "CLIENT URL" ""
+	for n in 1 2 3; do
+		local v=${views[n]} url lead notes=""
+		url="http://127.0.0.1:$(client_port "$n")"
+		if ! grep -q '"role"' <<<"$v"; then
+			printf "$row" "m$n" down - - - - "$url" ""
+			continue
+		fi
+		lead=$(first leader <<<"$v")
+		if [ -n "$lead" ]; then
+			lead=$(awk -v id="$lead" '$1 == id { print $2; exit }' <<<"$names")
+			lead=${lead:-?}
+		else
+			lead=-
+		fi
+		[ "$(first isolated <<<"$v")" = true ] && notes="isolated "
+		[ "$(first paused <<<"$v")" = true ] && notes="${notes}clock paused"
+		printf "$row" "$(first name <<<"$v")" "$(first role <<<"$v")" "$(first term <<<"$v")" "$lead" \
+			"$(first commit <<<"$v")" "$(first applied <<<"$v")" "$url" "$notes"
+	done
+}
+
 case ${1:-} in
 run) run ;;
 stop) check_member "${2:-}"; stop_member "$2" ;;
@@ -164,5 +239,6 @@ start)
 	touch "$DATA/m$2.start"
 	echo "asked the cluster to start m$2 again (watch its terminal)"
 	;;
-*) echo "usage: $0 run | stop N | start N" >&2; exit 2 ;;
+status) status | sed 's/ *$//' ;;
+*) echo "usage: $0 run | stop N | start N | status" >&2; exit 2 ;;
 esac

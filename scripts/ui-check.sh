@@ -45,6 +45,11 @@ for i in 1 2 3; do
 done
 sleep 3
 shot "http://127.0.0.1:45379/ui" "$OUT/live-leader-isolated.png"
+# A member down: its commit index unknown, its controls disabled.
+{ kill -9 "${PIDS[2]}"; wait "${PIDS[2]}"; } 2>/dev/null || true
+echo "killed m3"
+sleep 2
+shot "http://127.0.0.1:45379/ui" "$OUT/live-member-down.png"
 
 go run ./cmd/raftsim -seed 10 -faults partition -duration 15s -trace "$OUT/sim-seed10.html" >/dev/null
 shot "file://$(pwd)/$OUT/sim-seed10.html?t=2.5" "$OUT/sim-timeline.png"

@@ -8,9 +8,13 @@
 // shared by two pages:
 //
 //   - the live page (live.html), served at /ui by every member, which polls
-//     each member's GET /debug/raft and redraws; with
-//     --experimental-debug-controls (loopback only) it adds buttons to pause
-//     a member's clock, isolate it, transfer leadership and put a key;
+//     each member's GET /debug/raft through the member that served it and
+//     redraws; a member that does not answer is drawn down, with nothing
+//     claimed about it (its commit index "?"), and when the serving member
+//     itself stops answering the page says so and links to the others'
+//     copies. With --experimental-debug-controls (loopback only) it adds
+//     buttons to pause a member's clock, isolate it, transfer leadership and
+//     put a key — disabled for a member that does not answer;
 //   - the simulator's timeline (timeline.html), a recorded run with a
 //     scrubber, play/pause and speed, so a learner sees the same picture for
 //     a seed as for the real cluster.

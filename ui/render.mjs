@@ -13,6 +13,9 @@
 //                 log: [{index, term, kind}], electionElapsed, electionTimeout,
 //                 progress: {<id>: {match, next, state}} (leader only),
 //                 paused, isolated, down }],
+//     (a server that is down — it did not answer — has only id, name and
+//     down: nothing else about it is known, and nothing is drawn as if it
+//     were: no term colour, no timer, "commit ?")
 //     messages: [{ from, to, type, term, at: <ms>, entries, reject }] }
 
 export const WIDTH = 1180;
@@ -94,6 +97,14 @@ export function logWindow(servers, maxCols = 24) {
   return { lo, hi };
 }
 
+// MARKERS are the marks under a follower's log row: the leader's match
+// index for it (the last entry the leader knows it holds) and its next
+// index (the entry the leader sends it next).
+export const MARKERS = [
+  { field: "match", mark: "m▲", word: "match (the last entry it holds)" },
+  { field: "next", mark: "n▲", word: "next (the one it gets next)" },
+];
+
 function roleLetter(role) {
   return { leader: "L", follower: "F", candidate: "C", "pre-candidate": "P" }[role] || "?";
 }
@@ -163,13 +174,16 @@ export function renderCluster(snap, opts = {}) {
   const labelW = 90;
   const cols = Math.max(hi - lo + 1, 1);
   const boxW = Math.min(30, (width - left - labelW - 20) / cols);
-  out.push(`<text x="${left}" y="28" font-size="13" fill="#555">log (index ${hi >= lo ? `${lo}–${hi}` : "empty"}) — dashed: not committed yet · n/m: the leader's next and match index for that server</text>`);
+  // The legend names the markers with the marks themselves, so that the
+  // words and the picture cannot disagree.
+  out.push(`<text class="legend" x="${left}" y="20" font-size="13" fill="#555">log (index ${hi >= lo ? `${lo}–${hi}` : "empty"}) — dashed: not committed yet</text>`);
+  out.push(`<text class="legend" x="${left}" y="38" font-size="12" fill="#555">under a follower's row, the leader's ${MARKERS.map((k) => `${k.mark} ${k.word}`).join(" · ")}</text>`);
   const leader = servers.find((s) => s.role === "leader" && !s.down);
   servers.forEach((s, row) => {
     const y = top + row * rowH;
     out.push(`<g class="logrow" data-id="${escapeXML(s.id)}">`);
     out.push(`<text x="${left}" y="${(y + 20).toFixed(1)}" font-size="13" font-weight="bold">${escapeXML(s.name || s.id)}</text>`);
-    out.push(`<text x="${left}" y="${(y + 35).toFixed(1)}" font-size="10" fill="#555">commit ${s.commit ?? 0}</text>`);
+    out.push(`<text class="commit" x="${left}" y="${(y + 35).toFixed(1)}" font-size="10" fill="#555">commit ${s.down || s.commit == null ? "?" : s.commit}</text>`);
     for (const e of s.log || []) {
       if (e.index < lo || e.index > hi) continue;
       const x = left + labelW + (e.index - lo) * boxW;
@@ -181,10 +195,11 @@ export function renderCluster(snap, opts = {}) {
     // The leader's view of this follower: next (n) and match (m).
     const pr = leader && leader.progress && s.id !== leader.id ? leader.progress[s.id] : null;
     if (pr) {
-      for (const [label, idx] of [["m", pr.match], ["n", pr.next]]) {
+      for (const k of MARKERS) {
+        const idx = pr[k.field];
         if (idx < lo || idx > hi + 1) continue;
         const x = left + labelW + (idx - lo) * boxW + (boxW - 2) / 2;
-        out.push(`<text class="marker ${label}" x="${x.toFixed(1)}" y="${(y + 46).toFixed(1)}" text-anchor="middle" font-size="11" fill="#333">${label}▲</text>`);
+        out.push(`<text class="marker ${k.field}" x="${x.toFixed(1)}" y="${(y + 46).toFixed(1)}" text-anchor="middle" font-size="11" fill="#333">${k.mark}</text>`);
       }
     }
     out.push(`</g>`);
@@ -202,7 +217,7 @@ export function fromDebugViews(views, members, now) {
   members.forEach((m, i) => {
     const v = views[i];
     if (!v) {
-      servers.push({ id: m.id, name: m.name, down: true, term: 0, log: [] });
+      servers.push({ id: m.id, name: m.name, down: true, term: 0, commit: null, log: [] });
       return;
     }
     servers.push({
@@ -222,4 +237,23 @@ export function fromDebugViews(views, members, now) {
     }
   });
   return { now, servers, messages };
+}
+
+// controlRows is the table of the live page's controls, one row per member:
+// a member that does not answer gets its buttons disabled (a control sent
+// to it could only fail), and so does "make leader" for the member that
+// already leads. views are the members' last /debug/raft answers, null for
+// one that did not answer.
+export function controlRows(members, views) {
+  return members.map((m, i) => {
+    const v = views[i];
+    const down = !v;
+    const off = (why) => (why ? ` disabled title="${escapeXML(why)}"` : "");
+    const why = down ? `${m.name} does not answer` : "";
+    const leads = v && v.role === "leader" ? `${m.name} leads already` : "";
+    return `<tr class="${down ? "down" : "up"}" data-id="${escapeXML(m.id)}"><th>${escapeXML(m.name)}${down ? " (down)" : ""}</th>` +
+      `<td><button data-i="${i}" data-a="pause"${off(why)}>pause clock</button><button data-i="${i}" data-a="resume"${off(why)}>resume clock</button></td>` +
+      `<td><button data-i="${i}" data-a="isolate"${off(why)}>isolate</button><button data-i="${i}" data-a="heal"${off(why)}>reconnect</button></td>` +
+      `<td><button data-i="${i}" data-a="transfer"${off(why || leads)}>make leader</button></td></tr>`;
+  }).join("");
 }

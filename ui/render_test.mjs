@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   termColor, layoutServers, timerArc, messagesInFlight, logWindow,
-  renderCluster, fromDebugViews, escapeXML,
+  renderCluster, fromDebugViews, escapeXML, controlRows, MARKERS,
 } from "./render.mjs";
 
 function cluster() {
@@ -73,10 +73,13 @@ test("the picture shows servers, the leader, timers, messages and the logs", () 
   const m2 = svg.slice(svg.indexOf('class="logrow" data-id="b"'), svg.indexOf('class="logrow" data-id="c"'));
   assert.match(m2, /class="entry uncommitted [a-z]*" data-index="6"/);
   assert.doesNotMatch(m2, /uncommitted [a-z]*" data-index="5"/);
-  // The leader's next and match markers under each follower's row.
+  // The leader's match and next markers under each follower's row: m3
+  // holds up to 4 (match), the leader sends it 5 next.
   const m3 = svg.slice(svg.indexOf('class="logrow" data-id="c"'));
-  assert.match(m3, /class="marker m"/);
-  assert.match(m3, /class="marker n"/);
+  const x = (index) => Number(m3.match(new RegExp(`data-index="${index}" x="([0-9.]+)"`))[1]);
+  const boxW = x(2) - x(1);
+  assert.match(m3, new RegExp(`class="marker match" x="${(x(4) + (boxW - 2) / 2).toFixed(1)}"[^>]*>m▲<`));
+  assert.match(m3, new RegExp(`class="marker next" x="${(x(4) + boxW + (boxW - 2) / 2).toFixed(1)}"[^>]*>n▲<`));
   // Names are escaped.
   assert.match(svg, /m3 &lt;x&gt;/);
   assert.doesNotMatch(svg, /m3 <x>/);
@@ -90,6 +93,56 @@ test("a member that does not answer is drawn as down", () => {
   assert.equal(snap.servers[1].down, true);
   assert.equal(snap.messages.length, 1, "a member's record of a message it received is not drawn twice");
   assert.match(renderCluster(snap), /class="server follower down"/);
+});
+
+test("the legend names the markers with the marks drawn under the rows", () => {
+  const svg = renderCluster(cluster());
+  const legend = [...svg.matchAll(/<text class="legend"[^>]*>([^<]*)</g)].map((m) => m[1]).join(" ");
+  const drawn = new Set([...svg.matchAll(/<text class="marker [a-z]+"[^>]*>([^<]*)</g)].map((m) => m[1]));
+  assert.deepEqual([...drawn].sort(), ["m▲", "n▲"]);
+  assert.match(legend, /m▲ match \(/);
+  assert.match(legend, /n▲ next \(/);
+  assert.doesNotMatch(legend, /n\/m/, "the old legend's n/m, which matched no mark");
+  assert.deepEqual(MARKERS.map((k) => k.field), ["match", "next"]);
+});
+
+// The live page's snapshot of a cluster whose m3 is down (its /debug/raft
+// relayed through the page's member failed).
+function withM3Down() {
+  const members = [{ id: "a", name: "m1" }, { id: "b", name: "m2" }, { id: "c", name: "m3" }];
+  const up = (id, name, role) => ({ id, name, role, term: 3, commit: 7, applied: 7, first_index: 1, last_index: 7,
+    log: [1, 2, 3, 4, 5, 6, 7].map((i) => ({ index: i, term: 3 })),
+    progress: role === "leader" ? { a: { match: 7, next: 8 }, b: { match: 7, next: 8 }, c: { match: 5, next: 6 } } : undefined });
+  const views = [up("a", "m1", "follower"), up("b", "m2", "leader"), null];
+  return { members, views, snap: fromDebugViews(views, members, 1000) };
+}
+
+test("a member that is down shows its commit index as unknown, not 0", () => {
+  const { snap } = withM3Down();
+  const svg = renderCluster(snap);
+  const row = (id) => svg.slice(svg.indexOf(`class="logrow" data-id="${id}"`)).split("</g>")[0];
+  assert.match(row("c"), /<text class="commit"[^>]*>commit \?</);
+  assert.doesNotMatch(row("c"), /commit 0/);
+  assert.match(row("a"), /<text class="commit"[^>]*>commit 7</);
+  assert.match(svg, /<g class="server follower down" data-id="c">/);
+  assert.match(svg, /<g class="server follower down" data-id="c">.*?>down</);
+});
+
+test("a member that is down has its controls disabled, and the leader cannot be made leader", () => {
+  const { members, views } = withM3Down();
+  const html = controlRows(members, views);
+  const rows = html.split("</tr>").filter(Boolean);
+  assert.equal(rows.length, 3);
+  const buttons = (row) => [...row.matchAll(/<button [^>]*>/g)].map((m) => m[0]);
+  for (const b of buttons(rows[2])) assert.match(b, / disabled title="m3 does not answer"/);
+  assert.match(rows[2], /m3 \(down\)/);
+  for (const b of buttons(rows[0])) assert.doesNotMatch(b, /disabled/);
+  const m2 = buttons(rows[1]);
+  assert.match(m2.find((b) => /data-a="transfer"/.test(b)), /disabled title="m2 leads already"/);
+  assert.equal(m2.filter((b) => /disabled/.test(b)).length, 1);
+  // Back up: enabled again.
+  views[2] = { id: "c", name: "m3", role: "follower", term: 3 };
+  for (const b of buttons(controlRows(members, views).split("</tr>")[2])) assert.doesNotMatch(b, /disabled/);
 });
 
 test("text is escaped for XML", () => {
