@@ -346,7 +346,8 @@ func TestWatchRefusedForPermissionEndsWithTheReason(t *testing.T) {
 	defer cancel()
 	resp, ok := <-c.Watch(ctx, "k")
 	require.True(t, ok, "the watch ended without a word")
-	require.True(t, resp.Canceled)
+	require.Equal(t, WatchResponse{WatchResponse: wire.WatchResponse{Header: &wire.ResponseHeader{}, Canceled: true}, Err: resp.Err}, resp,
+		"clientv3's closing response: empty, canceled, the reason in Err")
 	require.EqualError(t, resp.Err, "rpc error: code = PermissionDenied desc = etcdserver: permission denied")
 	authenticates, _ := g.counts()
 	require.Equal(t, 1, authenticates, "a permission is not a token: no renewal")

@@ -160,6 +160,12 @@ func (w *watcher) stream() (progressed bool, final *WatchResponse) {
 			// stream open.
 			resp := WatchResponse{WatchResponse: m}
 			switch {
+			case m.Created:
+				// Refused at creation: clientv3 hands its caller not
+				// this message but an empty canceled response whose
+				// error is the reason; so does this client, and
+				// etcdctl -w json prints what clientv3 hands it.
+				resp = WatchResponse{WatchResponse: wire.WatchResponse{Header: &wire.ResponseHeader{}, Canceled: true}, Err: errors.New(m.CancelReason)}
 			case m.CompactRevision != 0:
 				resp.Err = wire.ErrCompacted
 			case m.CancelReason != "":
