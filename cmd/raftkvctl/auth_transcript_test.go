@@ -129,7 +129,7 @@ func currentRevisionAt(t *testing.T, endpoints []string) int64 {
 
 func TestAuthTranscriptAgainstEtcd(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts etcd and runs raftkvctl 125 times")
+		t.Skip("starts etcd and runs raftkvctl once for each command of the transcript")
 	}
 	endpoint := startEtcd(t)
 	replayAuthTranscript(t, ctlBinaryDir(t), []string{endpoint})
