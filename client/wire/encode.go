@@ -220,18 +220,3 @@ func appendBytesList(b []byte, name string, list [][]byte) []byte {
 	}
 	return append(b, ']')
 }
-
-func appendStringList(b []byte, name string, list []string) []byte {
-	if len(list) == 0 {
-		return b
-	}
-	b = appendField(b, name)
-	b = append(b, '[')
-	for i, v := range list {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendQuoted(b, v)
-	}
-	return append(b, ']')
-}

@@ -14,7 +14,8 @@ import (
 // The tagged codec is held to the hand-written one: run on the structs of
 // the hand-written messages, it must write the same bytes, and read any
 // input — valid, wrong in kind, duplicated, cut short — to the same value or
-// the same error, in the same words. The hand-written codec is itself held
+// the same error, in the same words. (The membership and maintenance
+// messages were checked so too, hand-written, before they became tagged.) The hand-written codec is itself held
 // to etcd's bytes by the golden transcripts, so this ties the tagged codec
 // to etcd on every kind of field: strings, bools, 32- and 64-bit integers,
 // bytes, enums and lists of them, nested messages and lists of them.
@@ -150,18 +151,7 @@ func TestTaggedCodecMatchesHandWritten(t *testing.T) {
 		"LeaseTimeToLiveResponse": sameCodec[LeaseTimeToLiveResponse](),
 		"LeaseKeepAliveResponse":  sameCodec[LeaseKeepAliveResponse](),
 		"LeaseLeasesResponse":     sameCodec[LeaseLeasesResponse](),
-		"Member":                  sameCodec[Member](),
-		"MemberAddRequest":        sameCodec[MemberAddRequest](),
-		"MemberAddResponse":       sameCodec[MemberAddResponse](),
-		"MemberUpdateRequest":     sameCodec[MemberUpdateRequest](),
-		"MemberListResponse":      sameCodec[MemberListResponse](),
-		"StatusResponse":          sameCodec[StatusResponse](),
-		"HashResponse":            sameCodec[HashResponse](),
-		"HashKVResponse":          sameCodec[HashKVResponse](),
-		"AlarmRequest":            sameCodec[AlarmRequest](),
-		"AlarmResponse":           sameCodec[AlarmResponse](),
 		"SnapshotResponse":        sameCodec[SnapshotResponse](),
-		"MoveLeaderRequest":       sameCodec[MoveLeaderRequest](),
 	} {
 		t.Run(name, func(t *testing.T) { rapid.Check(t, check) })
 	}
