@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,6 +34,17 @@ type Config struct {
 	// HTTPClient replaces the client's own HTTP client (tests, proxies).
 	// DialTimeout and TLS are then ignored.
 	HTTPClient *http.Client
+
+	// Username and Password make the client authenticate as this user on a
+	// cluster with auth enabled (see token.go): it gets a token at its first
+	// request, sends it with every request, and gets a new one when the
+	// server says it is no longer good. Both must be set, as in clientv3.
+	Username string
+	Password string
+	// Token is a token obtained elsewhere (etcdctl's --auth-jwt-token),
+	// sent as it is and never renewed. Username and Password are then
+	// ignored.
+	Token string
 }
 
 // Client talks to a raftkv (or etcd) cluster over the JSON API. It is safe
@@ -43,8 +55,12 @@ type Client struct {
 	hc        *http.Client
 	ownHC     bool
 
-	mu     sync.Mutex
-	pinned int // index of the endpoint that answered last: try it first
+	mu       sync.Mutex
+	pinned   int    // index of the endpoint that answered last: try it first
+	token    string // the token to send; "" for none (no credentials, or auth off)
+	tokenGen uint64 // how many times a token was fetched: 0 before the first
+	// authenticating holds one slot: one authentication at a time.
+	authenticating chan struct{}
 }
 
 // New returns a client; it does not connect until the first request.
@@ -52,7 +68,7 @@ func New(cfg Config) (*Client, error) {
 	if len(cfg.Endpoints) == 0 {
 		return nil, errors.New("raftkv client: no endpoints")
 	}
-	c := &Client{cfg: cfg}
+	c := &Client{cfg: cfg, authenticating: make(chan struct{}, 1)}
 	for _, ep := range cfg.Endpoints {
 		u, err := normalizeEndpoint(ep, cfg.TLS != nil)
 		if err != nil {
@@ -197,12 +213,20 @@ func (c *Client) call(ctx context.Context, path string, req, resp wire.Message, 
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	body := req.AppendJSON(make([]byte, 0, 256))
+	return c.withToken(ctx, func(token string) error {
+		return c.callAs(ctx, token, path, body, resp, idem)
+	})
+}
+
+// callAs is call with a given token ("" for none), without a timeout of its
+// own: the failover rounds of one attempt.
+func (c *Client) callAs(ctx context.Context, token, path string, body []byte, resp wire.Message, idem idempotency) error {
 	_, hasDeadline := ctx.Deadline()
 	pause := 50 * time.Millisecond
 	var err error
 	for round := 0; hasDeadline || round < 3; round++ {
 		err = c.eachEndpoint(ctx, idem, func(ep string) error {
-			return c.post(ctx, ep, path, body, resp, false)
+			return c.post(ctx, ep, token, path, body, resp, false)
 		})
 		if err == nil || ctx.Err() != nil || !retryable(err, idem) {
 			return err
@@ -277,7 +301,11 @@ func (c *Client) callEndpoint(ctx context.Context, endpoint, path string, req, r
 	if err != nil {
 		return err
 	}
-	if err := c.post(ctx, ep, path, req.AppendJSON(nil), resp, false); err != nil {
+	body := req.AppendJSON(nil)
+	err = c.withToken(ctx, func(token string) error {
+		return c.post(ctx, ep, token, path, body, resp, false)
+	})
+	if err != nil {
 		if ctx.Err() != nil {
 			return contextError(ctx, err)
 		}
@@ -290,11 +318,12 @@ func (c *Client) callEndpoint(ctx context.Context, endpoint, path string, req, r
 // must not make the client allocate without limit.
 const maxResponse = 256 << 20
 
-// post sends one request and decodes its answer. A non-200 answer becomes
-// the *wire.Error it carries. With stream, the body is a stream of
-// {"result":...} messages of which the first is decoded (lease keepalive).
-func (c *Client) post(ctx context.Context, endpoint, path string, body []byte, resp wire.Message, stream bool) error {
-	res, err := c.open(ctx, endpoint, "POST", path, body)
+// post sends one request with a token ("" for none) and decodes its
+// answer. A non-200 answer becomes the *wire.Error it carries. With stream,
+// the body is a stream of {"result":...} messages of which the first is
+// decoded (lease keepalive).
+func (c *Client) post(ctx context.Context, endpoint, token, path string, body []byte, resp wire.Message, stream bool) error {
+	res, err := c.open(ctx, endpoint, token, "POST", path, body)
 	if err != nil {
 		return err
 	}
@@ -326,8 +355,9 @@ func streamError(endpoint string, err error) error {
 }
 
 // open sends a request and returns the response if its status is 200; any
-// other status is turned into the error the body carries.
-func (c *Client) open(ctx context.Context, endpoint, method, path string, body []byte) (*http.Response, error) {
+// other status is turned into the error the body carries. A token goes in
+// the Authorization header, bare, as etcd's gateway reads it.
+func (c *Client) open(ctx context.Context, endpoint, token, method, path string, body []byte) (*http.Response, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -338,6 +368,9 @@ func (c *Client) open(ctx context.Context, endpoint, method, path string, body [
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", token)
 	}
 	res, err := c.hc.Do(req)
 	if err != nil {
@@ -355,12 +388,21 @@ func (c *Client) open(ctx context.Context, endpoint, method, path string, body [
 }
 
 // httpError turns an error answer into a *wire.Error: the JSON body's code
-// and message when it has them, else a code guessed from the status and the
-// body's text (a proxy's page, the mux's "404 page not found").
+// and message when it has them — {"code":...} for a unary call, or a
+// stream's {"error":{...}}, which etcd sends when it refuses a keepalive
+// stream before it starts (a missing token: 400, an invalid one: 401) —
+// else a code guessed from the status and the body's text (a proxy's page,
+// the mux's "404 page not found").
 func httpError(status int, body []byte) error {
 	var e wire.Error
 	if err := wire.Unmarshal(body, &e); err == nil && e.Code != wire.OK {
 		return &e
+	}
+	var stream struct {
+		Error *wire.Error `json:"error"`
+	}
+	if err := json.Unmarshal(body, &stream); err == nil && stream.Error != nil && stream.Error.Code != wire.OK {
+		return stream.Error
 	}
 	msg := strings.TrimSpace(string(body))
 	if msg == "" {

@@ -69,6 +69,25 @@
 // tries again until its context ends (or, without a deadline, for three
 // rounds): this rides out an election.
 //
+// # Authentication
+//
+// On a cluster with auth enabled, give Config a Username and Password: the
+// client trades them for a token (Authenticate) at its first request, or
+// at Login, and sends the token with every request and stream, in the
+// Authorization header. When the server answers that the token is dead
+// ("invalid auth token": it expired, the member restarted, the password
+// changed), that permissions changed since ("revision of auth store is
+// old"), or that no token came ("user name is empty"), the client
+// authenticates again and repeats the request once — safe even for a write,
+// since those refusals come before the write has any effect (token.go).
+// The same configuration works on a cluster without auth. Refusals are
+// etcd's errors: errors.Is(err, client.ErrPermissionDenied).
+//
+// The auth API itself mirrors clientv3's: AuthEnable, AuthDisable,
+// AuthStatus; UserAdd, UserGet, UserList, UserDelete, UserChangePassword,
+// UserGrantRole, UserRevokeRole; RoleAdd, RoleGet, RoleList, RoleDelete,
+// RoleGrantPermission, RoleRevokePermission.
+//
 // # Locks and elections
 //
 // Package concurrency builds a lock and an election from a lease (so that
@@ -78,5 +97,6 @@
 // Entry points: New; Put, Get, Delete, Txn, Compact; Watch; Grant, Revoke,
 // KeepAlive, KeepAliveOnce, TimeToLive, Leases; MemberList, MemberAdd,
 // MemberRemove, MemberUpdate, MemberPromote; Status, Health, Version,
-// HashKV, Defragment, AlarmList, Snapshot.
+// HashKV, Defragment, AlarmList, Snapshot; Authenticate, Login and the auth
+// API above.
 package client

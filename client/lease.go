@@ -59,9 +59,11 @@ func (c *Client) KeepAliveOnce(ctx context.Context, id int64) (*LeaseKeepAliveRe
 	resp := new(LeaseKeepAliveResponse)
 	// A keepalive is a one-message stream; renewing twice is harmless, so
 	// it fails over like a read.
-	err := c.eachEndpoint(ctx, safeToRepeat, func(ep string) error {
-		*resp = LeaseKeepAliveResponse{}
-		return c.post(ctx, ep, "/v3/lease/keepalive", body, resp, true)
+	err := c.withToken(ctx, func(token string) error {
+		return c.eachEndpoint(ctx, safeToRepeat, func(ep string) error {
+			*resp = LeaseKeepAliveResponse{}
+			return c.post(ctx, ep, token, "/v3/lease/keepalive", body, resp, true)
+		})
 	})
 	if err != nil {
 		return nil, err

@@ -144,10 +144,12 @@ func (c *Client) get(ctx context.Context, endpoint, path string, resp wire.Messa
 func (c *Client) Snapshot(ctx context.Context) (io.ReadCloser, error) {
 	body := (&wire.SnapshotRequest{}).AppendJSON(nil)
 	var res *http.Response
-	err := c.eachEndpoint(ctx, safeToRepeat, func(ep string) error {
-		var err error
-		res, err = c.open(ctx, ep, "POST", "/v3/maintenance/snapshot", body)
-		return err
+	err := c.withToken(ctx, func(token string) error {
+		return c.eachEndpoint(ctx, safeToRepeat, func(ep string) error {
+			var err error
+			res, err = c.open(ctx, ep, token, "POST", "/v3/maintenance/snapshot", body)
+			return err
+		})
 	})
 	if err != nil {
 		return nil, err

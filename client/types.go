@@ -36,6 +36,27 @@ type (
 
 	SortTarget = wire.SortTarget
 	SortOrder  = wire.SortOrder
+
+	AuthenticateResponse             = wire.AuthenticateResponse
+	AuthEnableResponse               = wire.AuthEnableResponse
+	AuthDisableResponse              = wire.AuthDisableResponse
+	AuthStatusResponse               = wire.AuthStatusResponse
+	AuthUserAddResponse              = wire.AuthUserAddResponse
+	AuthUserDeleteResponse           = wire.AuthUserDeleteResponse
+	AuthUserChangePasswordResponse   = wire.AuthUserChangePasswordResponse
+	AuthUserGrantRoleResponse        = wire.AuthUserGrantRoleResponse
+	AuthUserGetResponse              = wire.AuthUserGetResponse
+	AuthUserRevokeRoleResponse       = wire.AuthUserRevokeRoleResponse
+	AuthUserListResponse             = wire.AuthUserListResponse
+	AuthRoleAddResponse              = wire.AuthRoleAddResponse
+	AuthRoleGrantPermissionResponse  = wire.AuthRoleGrantPermissionResponse
+	AuthRoleGetResponse              = wire.AuthRoleGetResponse
+	AuthRoleListResponse             = wire.AuthRoleListResponse
+	AuthRoleRevokePermissionResponse = wire.AuthRoleRevokePermissionResponse
+	AuthRoleDeleteResponse           = wire.AuthRoleDeleteResponse
+	UserAddOptions                   = wire.UserAddOptions
+	Permission                       = wire.Permission
+	PermissionType                   = wire.PermissionType
 )
 
 const (
@@ -51,6 +72,10 @@ const (
 
 	EventTypePut    = wire.EventPut
 	EventTypeDelete = wire.EventDelete
+
+	PermRead      = wire.PermRead
+	PermWrite     = wire.PermWrite
+	PermReadWrite = wire.PermReadWrite
 )
 
 // etcd's errors, to compare with errors.Is: the client returns a server's
@@ -61,6 +86,22 @@ var (
 	ErrLeaseNotFound = wire.ErrLeaseNotFound
 	ErrNoLeader      = wire.ErrNoLeader
 	ErrEmptyKey      = wire.ErrEmptyKey
+
+	ErrAuthFailed           = wire.ErrAuthFailed
+	ErrAuthNotEnabled       = wire.ErrAuthNotEnabled
+	ErrInvalidAuthToken     = wire.ErrInvalidAuthToken
+	ErrAuthOldRevision      = wire.ErrAuthOldRevision
+	ErrUserEmpty            = wire.ErrUserEmpty
+	ErrPermissionDenied     = wire.ErrPermissionDenied
+	ErrRootUserNotExist     = wire.ErrRootUserNotExist
+	ErrRootRoleNotExist     = wire.ErrRootRoleNotExist
+	ErrUserAlreadyExist     = wire.ErrUserAlreadyExist
+	ErrUserNotFound         = wire.ErrUserNotFound
+	ErrRoleAlreadyExist     = wire.ErrRoleAlreadyExist
+	ErrRoleNotFound         = wire.ErrRoleNotFound
+	ErrRoleNotGranted       = wire.ErrRoleNotGranted
+	ErrPermissionNotGranted = wire.ErrPermissionNotGranted
+	ErrInvalidAuthMgmt      = wire.ErrInvalidAuthMgmt
 )
 
 // ensureHeader gives a response the header a well-behaved server always

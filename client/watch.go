@@ -58,6 +58,9 @@ type watcher struct {
 	nextRev     int64
 	createdSent bool
 	idx         int // endpoint of the current (or next) stream
+	// renewed: the last stream was refused for its token and the token has
+	// been renewed since; a second refusal ends the watch.
+	renewed bool
 }
 
 func (w *watcher) run() {
@@ -107,7 +110,15 @@ func (w *watcher) stream() (progressed bool, final *WatchResponse) {
 	}
 	body := append((&wire.WatchRequest{CreateRequest: create}).AppendJSON(nil), '\n')
 	ep := w.c.endpoints[w.idx]
-	res, err := w.c.open(ctx, ep, "POST", "/v3/watch", body)
+	token, gen, err := w.c.currentToken(ctx)
+	if err != nil {
+		var we *wire.Error
+		if errors.As(err, &we) && !retryable(err, safeToRepeat) {
+			return false, &WatchResponse{Err: err} // refused for good (a wrong password)
+		}
+		return false, nil
+	}
+	res, err := w.c.open(ctx, ep, token, "POST", "/v3/watch", body)
 	if err != nil {
 		var we *wire.Error
 		if errors.As(err, &we) && !retryable(err, safeToRepeat) {
@@ -130,8 +141,42 @@ func (w *watcher) stream() (progressed bool, final *WatchResponse) {
 			m.Header = new(wire.ResponseHeader)
 		}
 		switch {
+		case m.Canceled && m.Created && canceledByToken(m.CancelReason) && w.c.hasCredentials() && !w.renewed:
+			// etcd refuses a watch for its token not with an HTTP error
+			// but with a created-and-canceled message: renew the token
+			// and open the stream again, once.
+			w.renewed = true
+			if _, _, err := w.c.renewToken(ctx, gen); err != nil {
+				var we *wire.Error
+				if errors.As(err, &we) && !retryable(err, safeToRepeat) {
+					return false, &WatchResponse{Err: err} // a wrong password now
+				}
+				w.renewed = false // nobody answered: try again with the next stream
+			}
+			return false, nil
+		case m.Canceled:
+			// Before Created: etcd refuses a watch (a permission, a
+			// token) with one message that is both, and keeps the
+			// stream open.
+			resp := WatchResponse{WatchResponse: m}
+			switch {
+			case m.Created:
+				// Refused at creation: clientv3 hands its caller not
+				// this message but an empty canceled response whose
+				// error is the reason; so does this client, and
+				// etcdctl -w json prints what clientv3 hands it.
+				resp = WatchResponse{WatchResponse: wire.WatchResponse{Header: &wire.ResponseHeader{}, Canceled: true}, Err: errors.New(m.CancelReason)}
+			case m.CompactRevision != 0:
+				resp.Err = wire.ErrCompacted
+			case m.CancelReason != "":
+				resp.Err = errors.New(m.CancelReason)
+			default:
+				resp.Err = errors.New("raftkv client: watch canceled by the server")
+			}
+			return progressed, &resp
 		case m.Created:
 			progressed = true
+			w.renewed = false
 			if w.nextRev == 0 {
 				w.nextRev = m.Header.Revision + 1
 			}
@@ -141,17 +186,6 @@ func (w *watcher) stream() (progressed bool, final *WatchResponse) {
 					return true, nil
 				}
 			}
-		case m.Canceled:
-			resp := WatchResponse{WatchResponse: m}
-			switch {
-			case m.CompactRevision != 0:
-				resp.Err = wire.ErrCompacted
-			case m.CancelReason != "":
-				resp.Err = errors.New(m.CancelReason)
-			default:
-				resp.Err = errors.New("raftkv client: watch canceled by the server")
-			}
-			return progressed, &resp
 		case len(m.Events) == 0:
 			// A progress notification: everything up to the header's
 			// revision has been sent.

@@ -46,13 +46,41 @@
 //	buf = resp.AppendJSON(buf[:0]) // reuse buf: no allocation
 //
 // etcd's own errors are here with etcd's codes and texts (ErrCompacted,
-// ErrLeaseNotFound, ErrNoLeader, ...): write them with AppendJSON and their
+// ErrLeaseNotFound, ErrNoLeader, ErrPermissionDenied, ErrInvalidAuthToken, ...): write them with AppendJSON and their
 // HTTPStatus, and a client can test for them with errors.Is.
 //
 // Streams (/v3/watch, /v3/lease/keepalive, /v3/maintenance/snapshot): read
 // the request objects one by one with a StreamDecoder, as they arrive, and
 // write each answer with AppendStreamResult ({"result":...} and a newline),
 // flushing after each; end a stream on error with AppendStreamError.
+//
+// # Hand-written and tagged messages
+//
+// A message's JSON is written in one of two ways. The messages of the hot
+// paths have hand-written encoders and decoders: range, put, deleterange,
+// txn and their parts (kv.go), watch requests, responses and events
+// (watch.go), the lease messages (lease.go: keepalives come every few
+// seconds from every client holding a lease), the header and the
+// key-value, and the snapshot stream's chunks. A server answers thousands
+// of them a second; these append into a reused buffer and decode without
+// reflection, allocating only the bytes they return. The price is that each
+// field is spelled four times (tag, encoder, and the decoder's two names),
+// kept honest by the golden transcripts. Compare is hand-written for a
+// second reason: the value it compares is a oneof of scalars, written even
+// when zero, which struct tags cannot say. /version and /health are not
+// proto messages at all (etcd writes them with encoding/json: every field,
+// always).
+//
+// The cold messages are tagged: the auth API (auth.go), membership
+// (cluster.go) and maintenance (maintenance.go: status, hash, hashkv,
+// alarm, move-leader). Each is a struct with its proto names in its json
+// tags and two one-line methods that hand it to the tagged codec
+// (tagged.go), which reads the struct by reflection. A field is spelled
+// once. They are a few calls in a cluster's life, so the microseconds of
+// reflection do not matter. tagged_test.go holds the tagged codec to the
+// hand-written one on every hand-written message (same bytes, same values,
+// same errors), so a message can move from one to the other without a
+// change on the wire.
 //
 // # Where things are
 //
@@ -63,9 +91,11 @@
 //	kv.go          range, put, deleterange, txn, compaction; header, key-value
 //	watch.go       watch requests and responses, events
 //	lease.go       grant, revoke, keepalive, timetolive, leases
-//	cluster.go     member list, add, remove, update, promote
-//	maintenance.go status, hash, hashkv, alarm, defragment, snapshot; /version, /health
+//	cluster.go     member list, add, remove, update, promote (tagged)
+//	maintenance.go status, hash, hashkv, alarm, defragment (tagged), snapshot; /version, /health
+//	auth.go        authenticate, auth enable/disable/status, users, roles (tagged)
 //	stream.go      {"result":...} framing and the StreamDecoder
+//	tagged.go      the tagged codec: messages encoded and decoded from their struct tags
 //
 // Known differences from etcd: a oneof given twice (two of request_put,
 // request_range, ... in one RequestOp) is accepted, the last one winning,

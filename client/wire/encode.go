@@ -55,7 +55,16 @@ func appendUint64(b []byte, name string, v uint64) []byte {
 	return append(b, '"')
 }
 
-// appendUint32 writes a bare number: only 64-bit integers are quoted.
+// appendInt32 and appendUint32 write bare numbers: only 64-bit integers
+// are quoted.
+func appendInt32(b []byte, name string, v int32) []byte {
+	if v == 0 {
+		return b
+	}
+	b = appendField(b, name)
+	return strconv.AppendInt(b, int64(v), 10)
+}
+
 func appendUint32(b []byte, name string, v uint32) []byte {
 	if v == 0 {
 		return b
@@ -100,8 +109,13 @@ func appendEnum(b []byte, name string, v int32, names []string) []byte {
 	if v == 0 {
 		return b
 	}
-	b = appendField(b, name)
-	if v > 0 && int(v) < len(names) {
+	return appendEnumValue(appendField(b, name), v, names)
+}
+
+// appendEnumValue writes one enum value: its name, or its number if it has
+// no name.
+func appendEnumValue(b []byte, v int32, names []string) []byte {
+	if v >= 0 && int(v) < len(names) {
 		b = append(b, '"')
 		b = append(b, names[v]...)
 		return append(b, '"')
@@ -203,21 +217,6 @@ func appendBytesList(b []byte, name string, list [][]byte) []byte {
 			b = append(b, ',')
 		}
 		b = appendBase64(b, v)
-	}
-	return append(b, ']')
-}
-
-func appendStringList(b []byte, name string, list []string) []byte {
-	if len(list) == 0 {
-		return b
-	}
-	b = appendField(b, name)
-	b = append(b, '[')
-	for i, v := range list {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendQuoted(b, v)
 	}
 	return append(b, ']')
 }

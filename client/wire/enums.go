@@ -1,7 +1,9 @@
 package wire
 
 // Enums are written by name and read by name or number. The name tables are
-// indexed by value and are read-only.
+// indexed by value and are read-only. Each enum type also hands its table to
+// the tagged codec (tagged.go) through enumNames, so a message built from
+// struct tags can hold an enum field like any other.
 
 // SortOrder orders a range's results (RangeRequest.sort_order).
 type SortOrder int32
@@ -14,7 +16,8 @@ const (
 
 var sortOrderNames = []string{"NONE", "ASCEND", "DESCEND"}
 
-func (x SortOrder) String() string { return enumName(int32(x), sortOrderNames) }
+func (x SortOrder) String() string    { return enumName(int32(x), sortOrderNames) }
+func (SortOrder) enumNames() []string { return sortOrderNames }
 
 // SortTarget is what a range is sorted by (RangeRequest.sort_target).
 type SortTarget int32
@@ -29,7 +32,8 @@ const (
 
 var sortTargetNames = []string{"KEY", "VERSION", "CREATE", "MOD", "VALUE"}
 
-func (x SortTarget) String() string { return enumName(int32(x), sortTargetNames) }
+func (x SortTarget) String() string    { return enumName(int32(x), sortTargetNames) }
+func (SortTarget) enumNames() []string { return sortTargetNames }
 
 // CompareResult is the relation a txn comparison tests.
 type CompareResult int32
@@ -43,7 +47,8 @@ const (
 
 var compareResultNames = []string{"EQUAL", "GREATER", "LESS", "NOT_EQUAL"}
 
-func (x CompareResult) String() string { return enumName(int32(x), compareResultNames) }
+func (x CompareResult) String() string    { return enumName(int32(x), compareResultNames) }
+func (CompareResult) enumNames() []string { return compareResultNames }
 
 // CompareTarget is the property of a key a txn comparison looks at.
 type CompareTarget int32
@@ -58,7 +63,8 @@ const (
 
 var compareTargetNames = []string{"VERSION", "CREATE", "MOD", "VALUE", "LEASE"}
 
-func (x CompareTarget) String() string { return enumName(int32(x), compareTargetNames) }
+func (x CompareTarget) String() string    { return enumName(int32(x), compareTargetNames) }
+func (CompareTarget) enumNames() []string { return compareTargetNames }
 
 // FilterType drops a kind of event from a watch.
 type FilterType int32
@@ -70,7 +76,8 @@ const (
 
 var filterTypeNames = []string{"NOPUT", "NODELETE"}
 
-func (x FilterType) String() string { return enumName(int32(x), filterTypeNames) }
+func (x FilterType) String() string    { return enumName(int32(x), filterTypeNames) }
+func (FilterType) enumNames() []string { return filterTypeNames }
 
 // EventType is the kind of change a watch event reports.
 type EventType int32
@@ -82,7 +89,8 @@ const (
 
 var eventTypeNames = []string{"PUT", "DELETE"}
 
-func (x EventType) String() string { return enumName(int32(x), eventTypeNames) }
+func (x EventType) String() string    { return enumName(int32(x), eventTypeNames) }
+func (EventType) enumNames() []string { return eventTypeNames }
 
 // AlarmAction is what an alarm request does.
 type AlarmAction int32
@@ -95,7 +103,8 @@ const (
 
 var alarmActionNames = []string{"GET", "ACTIVATE", "DEACTIVATE"}
 
-func (x AlarmAction) String() string { return enumName(int32(x), alarmActionNames) }
+func (x AlarmAction) String() string    { return enumName(int32(x), alarmActionNames) }
+func (AlarmAction) enumNames() []string { return alarmActionNames }
 
 // AlarmType is the kind of alarm a member raised.
 type AlarmType int32
@@ -108,7 +117,23 @@ const (
 
 var alarmTypeNames = []string{"NONE", "NOSPACE", "CORRUPT"}
 
-func (x AlarmType) String() string { return enumName(int32(x), alarmTypeNames) }
+func (x AlarmType) String() string    { return enumName(int32(x), alarmTypeNames) }
+func (AlarmType) enumNames() []string { return alarmTypeNames }
+
+// PermissionType is what a role's permission allows on its keys
+// (authpb.Permission.Type).
+type PermissionType int32
+
+const (
+	PermRead PermissionType = iota
+	PermWrite
+	PermReadWrite
+)
+
+var permissionTypeNames = []string{"READ", "WRITE", "READWRITE"}
+
+func (x PermissionType) String() string    { return enumName(int32(x), permissionTypeNames) }
+func (PermissionType) enumNames() []string { return permissionTypeNames }
 
 func enumName(v int32, names []string) string {
 	if v >= 0 && int(v) < len(names) {
@@ -127,13 +152,7 @@ func appendEnumList[T ~int32](b []byte, name string, list []T, names []string) [
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if v >= 0 && int(v) < len(names) {
-			b = append(b, '"')
-			b = append(b, names[v]...)
-			b = append(b, '"')
-		} else {
-			b = appendInt(b, int64(v))
-		}
+		b = appendEnumValue(b, int32(v), names)
 	}
 	return append(b, ']')
 }

@@ -224,6 +224,28 @@ var (
 	ErrBadLeaderTransferee        = &Error{FailedPrecondition, "etcdserver: bad leader transferee"}
 	ErrTimeoutLeaderTransfer      = &Error{Unavailable, "etcdserver: request timed out, leader transfer took too long"}
 
+	// Authentication and authorization. Clients tell them apart by their
+	// words, so they must be byte for byte etcd's: "invalid auth token",
+	// "revision of auth store is old" and "user name is empty" make a client
+	// authenticate again; "authentication failed" makes etcdctl exit 2.
+	ErrRootUserNotExist     = &Error{FailedPrecondition, "etcdserver: root user does not exist"}
+	ErrRootRoleNotExist     = &Error{FailedPrecondition, "etcdserver: root user does not have root role"}
+	ErrUserAlreadyExist     = &Error{FailedPrecondition, "etcdserver: user name already exists"}
+	ErrUserEmpty            = &Error{InvalidArgument, "etcdserver: user name is empty"}
+	ErrUserNotFound         = &Error{FailedPrecondition, "etcdserver: user name not found"}
+	ErrRoleAlreadyExist     = &Error{FailedPrecondition, "etcdserver: role name already exists"}
+	ErrRoleNotFound         = &Error{FailedPrecondition, "etcdserver: role name not found"}
+	ErrRoleEmpty            = &Error{InvalidArgument, "etcdserver: role name is empty"}
+	ErrAuthFailed           = &Error{InvalidArgument, "etcdserver: authentication failed, invalid user ID or password"}
+	ErrPermissionNotGiven   = &Error{InvalidArgument, "etcdserver: permission not given"}
+	ErrPermissionDenied     = &Error{PermissionDenied, "etcdserver: permission denied"}
+	ErrRoleNotGranted       = &Error{FailedPrecondition, "etcdserver: role is not granted to the user"}
+	ErrPermissionNotGranted = &Error{FailedPrecondition, "etcdserver: permission is not granted to the role"}
+	ErrAuthNotEnabled       = &Error{FailedPrecondition, "etcdserver: authentication is not enabled"}
+	ErrInvalidAuthToken     = &Error{Unauthenticated, "etcdserver: invalid auth token"}
+	ErrInvalidAuthMgmt      = &Error{InvalidArgument, "etcdserver: invalid auth management"}
+	ErrAuthOldRevision      = &Error{InvalidArgument, "etcdserver: revision of auth store is old"}
+
 	// The gateway's own answers for a wrong method and an unknown /v3 path.
 	ErrMethodNotAllowed = &Error{Unimplemented, "Method Not Allowed"}
 	ErrPathNotFound     = &Error{NotFound, "Not Found"}

@@ -24,9 +24,9 @@ type exchange struct {
 	body    []string // the body's lines (several for a stream)
 }
 
-func readTranscript(t *testing.T) []exchange {
+func readTranscript(t *testing.T, path string) []exchange {
 	t.Helper()
-	data, err := os.ReadFile("testdata/etcd-json-gateway.md")
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func messagesFor(path string) (req, resp func() Message, stream bool) {
 }
 
 func TestGoldenTranscript(t *testing.T) {
-	exchanges := readTranscript(t)
+	exchanges := readTranscript(t, "testdata/etcd-json-gateway.md")
 	if len(exchanges) < 60 {
 		t.Fatalf("parsed only %d exchanges from the transcript; the parser is broken", len(exchanges))
 	}

@@ -30,85 +30,16 @@ type StatusResponse struct {
 	DowngradeInfo    *DowngradeInfo  `json:"downgradeInfo,omitempty"` // etcd always sends it, empty: {}
 }
 
-func (m *StatusResponse) AppendJSON(b []byte) []byte {
-	b = append(b, '{')
-	b = appendMsg(b, "header", m.Header)
-	b = appendString(b, "version", m.Version)
-	b = appendInt64(b, "dbSize", m.DbSize)
-	b = appendUint64(b, "leader", m.Leader)
-	b = appendUint64(b, "raftIndex", m.RaftIndex)
-	b = appendUint64(b, "raftTerm", m.RaftTerm)
-	b = appendUint64(b, "raftAppliedIndex", m.RaftAppliedIndex)
-	b = appendStringList(b, "errors", m.Errors)
-	b = appendInt64(b, "dbSizeInUse", m.DbSizeInUse)
-	b = appendBool(b, "isLearner", m.IsLearner)
-	b = appendString(b, "storageVersion", m.StorageVersion)
-	b = appendInt64(b, "dbSizeQuota", m.DbSizeQuota)
-	b = appendMsg(b, "downgradeInfo", m.DowngradeInfo)
-	return append(b, '}')
-}
-
-func (m *StatusResponse) decodeJSON(d *decoder) {
-	it := d.object()
-	for it.next() {
-		switch string(it.name) {
-		case "header":
-			decodeMsg(&it, 1, &m.Header)
-		case "version":
-			m.Version = it.string(2, "version")
-		case "dbSize":
-			m.DbSize = it.int64(3, "dbSize")
-		case "leader":
-			m.Leader = it.uint64(4, "leader")
-		case "raftIndex":
-			m.RaftIndex = it.uint64(5, "raftIndex")
-		case "raftTerm":
-			m.RaftTerm = it.uint64(6, "raftTerm")
-		case "raftAppliedIndex":
-			m.RaftAppliedIndex = it.uint64(7, "raftAppliedIndex")
-		case "errors":
-			m.Errors = it.stringList(8, "errors")
-		case "dbSizeInUse":
-			m.DbSizeInUse = it.int64(9, "dbSizeInUse")
-		case "isLearner":
-			m.IsLearner = it.bool(10, "isLearner")
-		case "storageVersion":
-			m.StorageVersion = it.string(11, "storageVersion")
-		case "dbSizeQuota":
-			m.DbSizeQuota = it.int64(12, "dbSizeQuota")
-		case "downgradeInfo":
-			decodeMsg(&it, 13, &m.DowngradeInfo)
-		default:
-			it.skip()
-		}
-	}
-}
+func (m *StatusResponse) AppendJSON(b []byte) []byte { return appendTagged(b, m) }
+func (m *StatusResponse) decodeJSON(d *decoder)      { decodeTagged(d, m) }
 
 type DowngradeInfo struct {
 	Enabled       bool   `json:"enabled,omitempty"`
 	TargetVersion string `json:"targetVersion,omitempty"`
 }
 
-func (m *DowngradeInfo) AppendJSON(b []byte) []byte {
-	b = append(b, '{')
-	b = appendBool(b, "enabled", m.Enabled)
-	b = appendString(b, "targetVersion", m.TargetVersion)
-	return append(b, '}')
-}
-
-func (m *DowngradeInfo) decodeJSON(d *decoder) {
-	it := d.object()
-	for it.next() {
-		switch string(it.name) {
-		case "enabled":
-			m.Enabled = it.bool(1, "enabled")
-		case "targetVersion":
-			m.TargetVersion = it.string(2, "targetVersion")
-		default:
-			it.skip()
-		}
-	}
-}
+func (m *DowngradeInfo) AppendJSON(b []byte) []byte { return appendTagged(b, m) }
+func (m *DowngradeInfo) decodeJSON(d *decoder)      { decodeTagged(d, m) }
 
 // HashResponse: a hash of the member's whole store (a 32-bit number, so it
 // is a bare JSON number, not a string).
@@ -117,26 +48,8 @@ type HashResponse struct {
 	Hash   uint32          `json:"hash,omitempty"`
 }
 
-func (m *HashResponse) AppendJSON(b []byte) []byte {
-	b = append(b, '{')
-	b = appendMsg(b, "header", m.Header)
-	b = appendUint32(b, "hash", m.Hash)
-	return append(b, '}')
-}
-
-func (m *HashResponse) decodeJSON(d *decoder) {
-	it := d.object()
-	for it.next() {
-		switch string(it.name) {
-		case "header":
-			decodeMsg(&it, 1, &m.Header)
-		case "hash":
-			m.Hash = it.uint32(2, "hash")
-		default:
-			it.skip()
-		}
-	}
-}
+func (m *HashResponse) AppendJSON(b []byte) []byte { return appendTagged(b, m) }
+func (m *HashResponse) decodeJSON(d *decoder)      { decodeTagged(d, m) }
 
 // HashKVRequest asks for a hash of the key-value history up to Revision
 // (0: the current revision). Members that agree have equal hashes.
@@ -144,22 +57,8 @@ type HashKVRequest struct {
 	Revision int64 `json:"revision,omitempty"`
 }
 
-func (m *HashKVRequest) AppendJSON(b []byte) []byte {
-	b = append(b, '{')
-	b = appendInt64(b, "revision", m.Revision)
-	return append(b, '}')
-}
-
-func (m *HashKVRequest) decodeJSON(d *decoder) {
-	it := d.object()
-	for it.next() {
-		if string(it.name) == "revision" {
-			m.Revision = it.int64(1, "revision")
-		} else {
-			it.skip()
-		}
-	}
-}
+func (m *HashKVRequest) AppendJSON(b []byte) []byte { return appendTagged(b, m) }
+func (m *HashKVRequest) decodeJSON(d *decoder)      { decodeTagged(d, m) }
 
 type HashKVResponse struct {
 	Header          *ResponseHeader `json:"header,omitempty"`
@@ -168,32 +67,8 @@ type HashKVResponse struct {
 	HashRevision    int64           `json:"hash_revision,omitempty"`
 }
 
-func (m *HashKVResponse) AppendJSON(b []byte) []byte {
-	b = append(b, '{')
-	b = appendMsg(b, "header", m.Header)
-	b = appendUint32(b, "hash", m.Hash)
-	b = appendInt64(b, "compact_revision", m.CompactRevision)
-	b = appendInt64(b, "hash_revision", m.HashRevision)
-	return append(b, '}')
-}
-
-func (m *HashKVResponse) decodeJSON(d *decoder) {
-	it := d.object()
-	for it.next() {
-		switch string(it.name) {
-		case "header":
-			decodeMsg(&it, 1, &m.Header)
-		case "hash":
-			m.Hash = it.uint32(2, "hash")
-		case "compact_revision", "compactRevision":
-			m.CompactRevision = it.int64(3, "compactRevision")
-		case "hash_revision", "hashRevision":
-			m.HashRevision = it.int64(4, "hashRevision")
-		default:
-			it.skip()
-		}
-	}
-}
+func (m *HashKVResponse) AppendJSON(b []byte) []byte { return appendTagged(b, m) }
+func (m *HashKVResponse) decodeJSON(d *decoder)      { decodeTagged(d, m) }
 
 // AlarmRequest lists (GET), raises or clears alarms. MemberID 0 and Alarm
 // NONE mean "all" for GET and DEACTIVATE.
@@ -203,81 +78,24 @@ type AlarmRequest struct {
 	Alarm    AlarmType   `json:"alarm,omitempty"`
 }
 
-func (m *AlarmRequest) AppendJSON(b []byte) []byte {
-	b = append(b, '{')
-	b = appendEnum(b, "action", int32(m.Action), alarmActionNames)
-	b = appendUint64(b, "memberID", m.MemberID)
-	b = appendEnum(b, "alarm", int32(m.Alarm), alarmTypeNames)
-	return append(b, '}')
-}
-
-func (m *AlarmRequest) decodeJSON(d *decoder) {
-	it := d.object()
-	for it.next() {
-		switch string(it.name) {
-		case "action":
-			m.Action = AlarmAction(it.enum(1, "action", alarmActionNames))
-		case "memberID":
-			m.MemberID = it.uint64(2, "memberID")
-		case "alarm":
-			m.Alarm = AlarmType(it.enum(3, "alarm", alarmTypeNames))
-		default:
-			it.skip()
-		}
-	}
-}
+func (m *AlarmRequest) AppendJSON(b []byte) []byte { return appendTagged(b, m) }
+func (m *AlarmRequest) decodeJSON(d *decoder)      { decodeTagged(d, m) }
 
 type AlarmMember struct {
 	MemberID uint64    `json:"memberID,omitempty"`
 	Alarm    AlarmType `json:"alarm,omitempty"`
 }
 
-func (m *AlarmMember) AppendJSON(b []byte) []byte {
-	b = append(b, '{')
-	b = appendUint64(b, "memberID", m.MemberID)
-	b = appendEnum(b, "alarm", int32(m.Alarm), alarmTypeNames)
-	return append(b, '}')
-}
-
-func (m *AlarmMember) decodeJSON(d *decoder) {
-	it := d.object()
-	for it.next() {
-		switch string(it.name) {
-		case "memberID":
-			m.MemberID = it.uint64(1, "memberID")
-		case "alarm":
-			m.Alarm = AlarmType(it.enum(2, "alarm", alarmTypeNames))
-		default:
-			it.skip()
-		}
-	}
-}
+func (m *AlarmMember) AppendJSON(b []byte) []byte { return appendTagged(b, m) }
+func (m *AlarmMember) decodeJSON(d *decoder)      { decodeTagged(d, m) }
 
 type AlarmResponse struct {
 	Header *ResponseHeader `json:"header,omitempty"`
 	Alarms []AlarmMember   `json:"alarms,omitempty"`
 }
 
-func (m *AlarmResponse) AppendJSON(b []byte) []byte {
-	b = append(b, '{')
-	b = appendMsg(b, "header", m.Header)
-	b = appendList(b, "alarms", m.Alarms)
-	return append(b, '}')
-}
-
-func (m *AlarmResponse) decodeJSON(d *decoder) {
-	it := d.object()
-	for it.next() {
-		switch string(it.name) {
-		case "header":
-			decodeMsg(&it, 1, &m.Header)
-		case "alarms":
-			decodeList(&it, 2, &m.Alarms)
-		default:
-			it.skip()
-		}
-	}
-}
+func (m *AlarmResponse) AppendJSON(b []byte) []byte { return appendTagged(b, m) }
+func (m *AlarmResponse) decodeJSON(d *decoder)      { decodeTagged(d, m) }
 
 // SnapshotResponse is one chunk of the snapshot stream: Blob holds the next
 // bytes of the database file, RemainingBytes how many are still to come.
@@ -388,19 +206,5 @@ type MoveLeaderRequest struct {
 	TargetID uint64 `json:"targetID,omitempty"`
 }
 
-func (m *MoveLeaderRequest) AppendJSON(b []byte) []byte {
-	b = append(b, '{')
-	b = appendUint64(b, "targetID", m.TargetID)
-	return append(b, '}')
-}
-
-func (m *MoveLeaderRequest) decodeJSON(d *decoder) {
-	it := d.object()
-	for it.next() {
-		if string(it.name) == "targetID" {
-			m.TargetID = it.uint64(1, "targetID")
-		} else {
-			it.skip()
-		}
-	}
-}
+func (m *MoveLeaderRequest) AppendJSON(b []byte) []byte { return appendTagged(b, m) }
+func (m *MoveLeaderRequest) decodeJSON(d *decoder)      { decodeTagged(d, m) }

@@ -37,6 +37,9 @@ type env struct {
 
 	mu  sync.Mutex // one answer at a time on stdout (interactive watch runs several watches)
 	cli *client.Client
+	// creds are --user, --password and --auth-jwt-token resolved, the
+	// password asked for if need be: once per run, however many clients.
+	creds *credentials
 }
 
 // run is raftkvctl: it parses args, runs the command and returns the exit
@@ -154,6 +157,8 @@ type globalFlags struct {
 	cacert, cert, key  *string
 	insecureSkipVerify *bool
 	insecureTransport  *bool
+	user, password     *string
+	authToken          *string
 }
 
 func newGlobalFlags(fs *flagSet) *globalFlags {
@@ -169,6 +174,10 @@ func newGlobalFlags(fs *flagSet) *globalFlags {
 		insecureSkipVerify: fs.Bool("insecure-skip-tls-verify", "", false,
 			"skip server certificate verification (CAUTION: this option should be enabled only for testing purposes)"),
 		insecureTransport: fs.Bool("insecure-transport", "", true, "disable transport security for client connections"),
+		user:              fs.String("user", "", "", "username[:password] for authentication (prompt if password is not supplied)"),
+		password:          fs.String("password", "", "", "password for authentication (if this option is used, --user option shouldn't include password)"),
+		authToken: fs.String("auth-jwt-token", "", "",
+			"JWT token used for authentication (if this option is used, --user and --password should not be set)"),
 	}
 }
 
@@ -232,16 +241,58 @@ func (e *env) getenv(key string) string {
 	return ""
 }
 
-// client returns the run's client, built on first use.
+// client returns the run's client, built on first use. With --user it
+// authenticates at once, within --dial-timeout, as etcdctl's client does
+// when it is built: a wrong password ends the run with exit code 2 before
+// any request is sent. (On a cluster without auth that succeeds and the
+// client sends no token.)
 func (e *env) client() (*client.Client, error) {
 	if e.cli == nil {
 		c, err := e.newClient(*e.g.endpoints)
 		if err != nil {
 			return nil, err
 		}
+		ctx, cancel := context.WithTimeout(e.ctx, *e.g.dialTimeout)
+		defer cancel()
+		if err := c.Login(ctx); err != nil {
+			c.Close()
+			return nil, withCode(exitBadConnection, err)
+		}
 		e.cli = c
 	}
 	return e.cli, nil
+}
+
+// credentials are who the run's clients say they are.
+type credentials struct {
+	user, password, token string
+}
+
+// credentials resolves the authentication flags as etcdctl does: a token
+// (--auth-jwt-token) wins; --user name:password; --user name with
+// --password (the name is then taken whole, colons and all); or --user
+// name alone, and the password is asked for ("Password: ").
+func (e *env) credentials() (*credentials, error) {
+	if e.creds != nil {
+		return e.creds, nil
+	}
+	c := &credentials{token: *e.g.authToken}
+	switch user := *e.g.user; {
+	case c.token != "" || user == "":
+	case *e.g.password != "":
+		c.user, c.password = user, *e.g.password
+	default:
+		name, password, ok := strings.Cut(user, ":")
+		if !ok {
+			var err error
+			if password, err = e.askPassword("Password: "); err != nil {
+				return nil, err
+			}
+		}
+		c.user, c.password = name, password
+	}
+	e.creds = c
+	return c, nil
 }
 
 // newClient builds a client for some endpoints with the global options.
@@ -251,14 +302,21 @@ func (e *env) newClient(endpoints []string) (*client.Client, error) {
 	if err != nil {
 		return nil, withCode(exitBadArgs, err)
 	}
+	creds, err := e.credentials()
+	if err != nil {
+		return nil, err
+	}
 	c, err := client.New(client.Config{
 		Endpoints:      endpoints,
 		DialTimeout:    *e.g.dialTimeout,
 		RequestTimeout: *e.g.commandTimeout,
 		TLS:            tlsCfg,
+		Username:       creds.user,
+		Password:       creds.password,
+		Token:          creds.token,
 	})
 	if err != nil {
-		return nil, withCode(exitBadConnection, err)
+		return nil, err
 	}
 	return c, nil
 }

@@ -128,6 +128,20 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"snapshot", "save"}, 128, "Error: snapshot save expects one argument"},
 		{[]string{"--endpoints=a:1,b:2", "snapshot", "save", "x.db"}, 5, "Error: snapshot must be requested to one selected node, not multiple [a:1 b:2]"},
 		{[]string{"--cert=c.pem", "get", "k"}, 128, "Error: --cert and --key must be given together"},
+		{[]string{"auth", "enable", "x"}, 128, "Error: auth enable command does not accept any arguments"},
+		{[]string{"auth", "status", "x"}, 128, "Error: auth status command does not accept any arguments"},
+		{[]string{"user", "add"}, 128, "Error: user add command requires user name as its argument"},
+		{[]string{"user", "add", ":pw"}, 128, "Error: empty user name is not allowed"},
+		{[]string{"user", "get"}, 128, "Error: user get command requires user name as its argument"},
+		{[]string{"user", "list", "x"}, 128, "Error: user list command requires no arguments"},
+		{[]string{"user", "passwd"}, 128, "Error: user passwd command requires user name as its argument"},
+		{[]string{"user", "grant-role", "alice"}, 128, "Error: user grant command requires user name and role name as its argument"},
+		{[]string{"user", "revoke-role", "alice"}, 128, "Error: user revoke-role requires user name and role name as its argument"},
+		{[]string{"role", "add"}, 128, "Error: role add command requires role name as its argument"},
+		{[]string{"role", "grant-permission", "r", "read"}, 128, "Error: role grant command requires role name, permission type, and key [endkey] as its argument"},
+		{[]string{"role", "grant-permission", "r", "sideways", "k"}, 128, "Error: invalid permission type: sideways"},
+		{[]string{"role", "grant-permission", "r", "read", "k", "--prefix", "--from-key"}, 128, "Error: --from-key and --prefix flags are mutually exclusive"},
+		{[]string{"role", "revoke-permission", "r"}, 128, "Error: role revoke-permission command requires role name and key [endkey] as its argument"},
 	}
 	for _, tt := range tests {
 		r := runCtl(t, nil, "", tt.args...)

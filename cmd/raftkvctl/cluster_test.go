@@ -42,6 +42,9 @@ func TestMain(m *testing.M) {
 	if shared.c != nil {
 		shared.c.stop()
 	}
+	if ctlBuild.dir != "" {
+		os.RemoveAll(ctlBuild.dir)
+	}
 	os.Exit(code)
 }
 

@@ -48,7 +48,7 @@ raftkvctl --endpoints=127.0.0.1:2379,127.0.0.1:22379 endpoint status -w table`,
 			getCommand(), putCommand(), delCommand(), txnCommand(), compactionCommand(),
 			watchCommand(), leaseCommand(), lockCommand(), electCommand(),
 			memberCommand(), endpointCommand(), snapshotCommand(), defragCommand(), moveLeaderCommand(), alarmCommand(),
-			versionCommand(),
+			versionCommand(), authCommand(), userCommand(), roleCommand(),
 		},
 	}
 	root.subs = append(root.subs, helpCommand(root))

@@ -30,9 +30,15 @@
 //     member with --cluster), and defrag.
 //   - snapshot.go: snapshot save, one member's state to a file.
 //   - version.go: version.
+//   - auth.go, user.go, role.go: turn authentication on and off; add users
+//     and roles, grant roles to users and permissions on keys to roles.
+//     Every command takes --user name[:password] (or --password, or
+//     --auth-jwt-token); without a password it asks for one.
 //
 // And the machinery: app.go (run, the global flags, the RAFTKVCTL_*
-// environment, building the client), command.go and help.go (the command
+// environment, building the client and logging it in), password.go and
+// terminal_*.go (asking for a password without showing it), command.go and
+// help.go (the command
 // tree, etcdctl's help layout), flags.go (a flag parser with pflag's rules:
 // flags after arguments, -w json, "--"), errors.go (exit codes and etcdctl's
 // "Error: ..." lines), and printer*.go (the -w simple, json, fields and
@@ -52,11 +58,12 @@
 //	0    success
 //	1    the request failed: the server's error, or nobody answered before
 //	     --command-timeout ("Error: context deadline exceeded")
-//	2    lease timetolive, list or keep-alive failed
+//	2    authentication failed (a wrong --user or password); lease
+//	     timetolive, list or keep-alive failed
 //	3    txn (or watch -i) input that cannot be read
 //	4    a format that cannot show the answer (get -w table)
 //	5    a watch canceled by the server; snapshot save failed
-//	128  bad arguments
+//	128  bad arguments (and a password typed twice differently)
 //	130, 143  interrupted by SIGINT, SIGTERM (lock and elect release and exit 0)
 //
 // # Where raftkvctl differs from etcdctl, and why
@@ -66,8 +73,12 @@
 //     world would silently store "Hello").
 //   - An unknown subcommand (lease foo) is an error, where etcdctl prints
 //     the group's help and exits 0.
-//   - There is no -w protobuf (raftkv speaks JSON), no auth (--user), no
-//     DNS discovery, and watch -i has no "progress" request.
+//   - There is no -w protobuf (raftkv speaks JSON), no DNS discovery, and
+//     watch -i has no "progress" request.
+//   - A password is read without echo only from a terminal; from a pipe it
+//     is a line of input, and raftkvctl does not run stty around it, so the
+//     "stty: 'standard input': Inappropriate ioctl for device" lines etcdctl
+//     prints then are not printed.
 //   - The "{"level":...}" log lines that etcdctl's client prints are
 //     imitated only where they help: why a request timed out, an
 //     unrecognized RAFTKVCTL_ variable, and a variable that conflicts with

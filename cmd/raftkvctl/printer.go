@@ -18,6 +18,8 @@ import (
 // A format that has no rendering for an answer (a get as a table) returns
 // etcdctl's error: "table not supported as output format", exit code 4.
 type printer interface {
+	authPrinter // printer_auth.go
+
 	Get(r *client.GetResponse) error
 	Put(r *client.PutResponse) error
 	Del(r *client.DeleteResponse) error
