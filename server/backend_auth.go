@@ -119,6 +119,11 @@ func (s *Server) AuthStatus(ctx context.Context) (bool, uint64, Header, error) {
 	if err := s.refuseOnLearner(); err != nil {
 		return false, 0, Header{}, err
 	}
+	// Anyone may ask, but a token that is presented must be valid: etcd
+	// answers a stale one here too, so a client learns to authenticate again.
+	if _, err := s.caller(ctx); err != nil {
+		return false, 0, Header{}, err
+	}
 	st := s.member.Auth()
 	return st.Enabled(), st.Revision(), s.header(s.member.Store().Rev()), nil
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -133,6 +134,19 @@ func TestGRPC_AuthTokenMetadata(t *testing.T) {
 	require.NoError(t, err)
 	_, err = pb.NewKVClient(conn).Put(withToken, &pb.PutRequest{Key: []byte("k"), Value: []byte("v")})
 	requireStatus(t, err, codes.Unauthenticated, "etcdserver: invalid auth token")
+	// Auth status needs no token, but a stale one is refused there too, as
+	// etcd does: that is how a client learns to authenticate again.
+	_, err = ac.AuthStatus(withToken, &pb.AuthStatusRequest{})
+	requireStatus(t, err, codes.Unauthenticated, "etcdserver: invalid auth token")
+	_, err = ac.AuthStatus(ctx, &pb.AuthStatusRequest{})
+	require.NoError(t, err)
+	stale, _ := newJSONRequest(c.url(0)+"/v3/auth/status", `{}`)
+	stale.Header.Set("Authorization", auth.Token)
+	resp, err := http.DefaultClient.Do(stale)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	require.Equal(t, "etcdserver: invalid auth token", resp.Header.Get("Www-Authenticate"))
 
 	// The JSON gateway reads the same token from Authorization.
 	auth, err = ac.Authenticate(ctx, &pb.AuthenticateRequest{Name: "root", Password: "pw2"})

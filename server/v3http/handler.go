@@ -212,6 +212,10 @@ func writeMessage(w http.ResponseWriter, m answer) int {
 
 func writeError(w http.ResponseWriter, e *wire.Error) int {
 	w.Header()["Content-Type"] = []string{"application/json"}
+	if e.Code == wire.Unauthenticated {
+		// As etcd's gateway does (RFC 7235 asks a 401 to say how to authenticate).
+		w.Header()["Www-Authenticate"] = []string{e.Message}
+	}
 	w.WriteHeader(e.HTTPStatus())
 	n, _ := w.Write(e.AppendJSON(nil))
 	return n
