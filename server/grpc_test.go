@@ -183,15 +183,21 @@ func TestLearner_ServesOnlyStatusAndSerializableRanges(t *testing.T) {
 	require.Equal(t, 200, code, body)
 	code, body = c.post(3, "/v3/maintenance/status", `{}`)
 	require.Equal(t, 200, code, body)
-	refused := `{"code":14,"message":"etcdserver: rpc not supported for learner"}`
+	refused := `{"code":9,"message":"etcdserver: rpc not supported for learner"}`
 	for _, path := range []string{"/v3/kv/range", "/v3/kv/put", "/v3/cluster/member/list", "/v3/lease/grant"} {
 		code, body = c.post(3, path, `{"key":"aw==","value":"dg==","TTL":"5"}`)
-		require.Equal(t, 503, code, path)
+		require.Equal(t, 400, code, path)
 		require.JSONEq(t, refused, body, path)
 	}
 	conn := c.dialGRPC(3)
 	watch, err := pb.NewWatchClient(conn).Watch(context.Background())
 	require.NoError(t, err)
 	_, err = watch.Recv()
-	requireStatus(t, err, codes.Unavailable, "etcdserver: rpc not supported for learner")
+	requireStatus(t, err, codes.FailedPrecondition, "etcdserver: rpc not supported for learner")
+	// A backup is the one stream a learner serves, as on etcd.
+	snap, err := pb.NewMaintenanceClient(conn).Snapshot(context.Background(), &pb.SnapshotRequest{})
+	require.NoError(t, err)
+	chunk, err := snap.Recv()
+	require.NoError(t, err)
+	require.NotEmpty(t, chunk.Blob)
 }
