@@ -141,7 +141,7 @@ func (c *Client) get(ctx context.Context, endpoint, path string, resp wire.Messa
 // before the size announced in its chunks, or whose digest does not match
 // the data, is an error from Read, never an io.EOF. The stream comes from
 // the first endpoint that accepts it.
-func (c *Client) Snapshot(ctx context.Context) (io.ReadCloser, error) {
+func (c *Client) Snapshot(ctx context.Context) (*SnapshotReader, error) {
 	body := (&wire.SnapshotRequest{}).AppendJSON(nil)
 	var res *http.Response
 	err := c.withToken(ctx, func(token string) error {
@@ -154,14 +154,14 @@ func (c *Client) Snapshot(ctx context.Context) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &snapshotReader{body: res.Body, dec: wire.NewStreamDecoder(res.Body), sum: sha256.New()}, nil
+	return &SnapshotReader{body: res.Body, dec: wire.NewStreamDecoder(res.Body), sum: sha256.New()}, nil
 }
 
-// snapshotReader turns the stream of {"result":{"blob":...}} messages back
+// SnapshotReader turns the stream of {"result":{"blob":...}} messages back
 // into the backup. The messages carrying data say how many bytes remain
 // after theirs; the one after the last of them (remaining 0) carries the
 // SHA-256 of all the data; then the stream ends.
-type snapshotReader struct {
+type SnapshotReader struct {
 	body     io.ReadCloser
 	dec      *wire.StreamDecoder
 	chunk    []byte    // received, not yet read
@@ -172,10 +172,17 @@ type snapshotReader struct {
 	remaining uint64
 	dataDone  bool // the last data message has come: the digest is next
 	verified  bool // the digest has come and matched
+	version   string
 	err       error
 }
 
-func (r *snapshotReader) Read(p []byte) (int, error) {
+// Version is the storage version of the member the backup came from, as
+// its first message says (etcd prints it after saving: "Server version
+// 3.7.0"); empty until that message has been read, and from servers older
+// than etcd 3.6, which do not say.
+func (r *SnapshotReader) Version() string { return r.version }
+
+func (r *SnapshotReader) Read(p []byte) (int, error) {
 	for len(r.chunk) == 0 {
 		if r.err != nil {
 			return 0, r.err
@@ -189,7 +196,7 @@ func (r *snapshotReader) Read(p []byte) (int, error) {
 
 // next receives the next message into r.chunk, or says why there is none:
 // io.EOF only after a digest that matched.
-func (r *snapshotReader) next() error {
+func (r *SnapshotReader) next() error {
 	var m wire.SnapshotResponse
 	err := r.dec.DecodeResult(&m)
 	switch {
@@ -215,6 +222,9 @@ func (r *snapshotReader) next() error {
 		if r.started && (n > r.remaining || r.remaining-n != m.RemainingBytes) {
 			return fmt.Errorf("raftkv client: snapshot stream inconsistent: %d bytes were to come, a message brought %d and says %d remain", r.remaining, n, m.RemainingBytes)
 		}
+		if !r.started {
+			r.version = m.Version
+		}
 		r.sum.Write(m.Blob)
 		r.started = true
 		r.received += n
@@ -225,7 +235,7 @@ func (r *snapshotReader) next() error {
 	return nil
 }
 
-func (r *snapshotReader) Close() error { return r.body.Close() }
+func (r *SnapshotReader) Close() error { return r.body.Close() }
 
 // MoveLeader asks the member at endpoint, which must be the leader, to hand
 // leadership to the voting member targetID; it answers once targetID

@@ -212,7 +212,8 @@ func (e *env) applyEnv(cmd *command) error {
 			continue
 		}
 		if d.changed {
-			logLine(e.stderr, "fatal", "conflicting environment variable is shadowed by corresponding command-line flag (either unset environment variable or disable flag)", "environment-variable", key)
+			// etcd's words, closing parenthesis doubled as etcdctl prints it.
+			logLine(e.stderr, "fatal", "conflicting environment variable is shadowed by corresponding command-line flag (either unset environment variable or disable flag))", "environment-variable", key)
 			return &silentExit{code: exitError}
 		}
 		known[key] = true

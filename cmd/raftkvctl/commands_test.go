@@ -318,7 +318,7 @@ func TestEndpointsAndMaintenance(t *testing.T) {
 
 	// snapshot save: from one member, into a file that appears whole.
 	path := filepath.Join(t.TempDir(), "backup.db")
-	expectRun(t, runCtl(t, baseEnviron(), "", "--endpoints="+c.members[1].endpoint(), "snapshot", "save", path), 0, "Snapshot saved at "+path+"\n", "")
+	expectRun(t, runCtl(t, baseEnviron(), "", "--endpoints="+c.members[1].endpoint(), "snapshot", "save", path), 0, "Snapshot saved at "+path+"\nServer version 3.7.0\n", "")
 	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
 		t.Errorf("snapshot file: %v %v", fi, err)
 	}

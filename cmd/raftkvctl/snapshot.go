@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/raftkv/raftkv/client"
 )
 
 func snapshotCommand() *command {
@@ -51,10 +53,14 @@ Without an explicit --command-timeout, the save has no time limit.`,
 				}
 				defer cancel()
 				path := args[0]
-				if err := saveSnapshot(ctx, c.Snapshot, path); err != nil {
+				version, err := saveSnapshot(ctx, c.Snapshot, path)
+				if err != nil {
 					return withCode(exitInterrupted, err)
 				}
-				return e.printf("Snapshot saved at %s\n", path)
+				if err := e.printf("Snapshot saved at %s\n", path); err != nil || version == "" {
+					return err
+				}
+				return e.printf("Server version %s\n", version)
 			}
 		},
 	}
@@ -63,12 +69,13 @@ Without an explicit --command-timeout, the save has no time limit.`,
 // saveSnapshot streams a snapshot into path.part, syncs it and renames it to
 // path, so that path is either the whole snapshot or not there. The reader
 // (client.Snapshot) checks the stream is whole and its digest matches: it
-// ends in an error otherwise, and the part file is removed.
-func saveSnapshot(ctx context.Context, open func(context.Context) (io.ReadCloser, error), path string) (err error) {
+// ends in an error otherwise, and the part file is removed. It returns the
+// member's storage version, as the stream said.
+func saveSnapshot(ctx context.Context, open func(context.Context) (*client.SnapshotReader, error), path string) (version string, err error) {
 	part := path + ".part"
 	f, err := os.OpenFile(part, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return fmt.Errorf("could not open %s (%w)", part, err)
+		return "", fmt.Errorf("could not open %s (%w)", part, err)
 	}
 	defer func() {
 		if err != nil {
@@ -78,20 +85,20 @@ func saveSnapshot(ctx context.Context, open func(context.Context) (io.ReadCloser
 	}()
 	rd, err := open(ctx)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer rd.Close()
 	if _, err := io.Copy(f, rd); err != nil {
-		return fmt.Errorf("receiving the snapshot: %w", err)
+		return "", fmt.Errorf("receiving the snapshot: %w", err)
 	}
 	if err := f.Sync(); err != nil {
-		return err
+		return "", err
 	}
 	if err := f.Close(); err != nil {
-		return err
+		return "", err
 	}
 	if err := os.Rename(part, path); err != nil {
-		return fmt.Errorf("could not rename %s to %s (%w)", part, path, err)
+		return "", fmt.Errorf("could not rename %s to %s (%w)", part, path, err)
 	}
-	return nil
+	return rd.Version(), nil
 }
