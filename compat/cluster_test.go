@@ -38,8 +38,10 @@ const (
 // with data in the test's temporary directory, stopped when the test ends.
 type procCluster struct {
 	t       testing.TB
+	dir     string
 	members []*procMember
 	token   string
+	ports   map[int]bool // handed out to this cluster's members
 }
 
 type procMember struct {
@@ -80,27 +82,39 @@ func freePort(t testing.TB, used map[int]bool) int {
 // startCluster starts n members and waits until they have a leader.
 func startCluster(t testing.TB, n int) *procCluster {
 	t.Helper()
-	dir := t.TempDir()
-	c := &procCluster{t: t, token: fmt.Sprintf("compat-%d", rand.Uint32())}
-	used := map[int]bool{}
-	var initial []string
-	for i := range n {
-		m := &procMember{
-			name:      fmt.Sprintf("m%d", i+1),
-			clientURL: fmt.Sprintf("http://127.0.0.1:%d", freePort(t, used)),
-			peerURL:   fmt.Sprintf("http://127.0.0.1:%d", freePort(t, used)),
-			dataDir:   filepath.Join(dir, fmt.Sprintf("m%d", i+1)),
-			logPath:   filepath.Join(dir, fmt.Sprintf("m%d.log", i+1)),
-		}
-		initial = append(initial, m.name+"="+m.peerURL)
-		c.members = append(c.members, m)
+	c := &procCluster{t: t, dir: t.TempDir(), token: fmt.Sprintf("compat-%d", rand.Uint32()), ports: map[int]bool{}}
+	for range n {
+		c.newMember()
 	}
 	t.Cleanup(c.stopAll)
 	for _, m := range c.members {
-		c.start(m, strings.Join(initial, ","), "new")
+		c.start(m, c.initialCluster(), "new")
 	}
 	c.waitLeader()
 	return c
+}
+
+// newMember makes the next member (not started), with free ports.
+func (c *procCluster) newMember() *procMember {
+	name := fmt.Sprintf("m%d", len(c.members)+1)
+	m := &procMember{
+		name:      name,
+		clientURL: fmt.Sprintf("http://127.0.0.1:%d", freePort(c.t, c.ports)),
+		peerURL:   fmt.Sprintf("http://127.0.0.1:%d", freePort(c.t, c.ports)),
+		dataDir:   filepath.Join(c.dir, name),
+		logPath:   filepath.Join(c.dir, name+".log"),
+	}
+	c.members = append(c.members, m)
+	return m
+}
+
+// initialCluster is --initial-cluster for every member made so far.
+func (c *procCluster) initialCluster() string {
+	var initial []string
+	for _, m := range c.members {
+		initial = append(initial, m.name+"="+m.peerURL)
+	}
+	return strings.Join(initial, ",")
 }
 
 // start runs m's process (its log appended to m.logPath).
