@@ -156,7 +156,7 @@ func (c *procCluster) stopAll() {
 	}
 	if c.t.Failed() {
 		for _, m := range c.members {
-			c.t.Logf("--- the end of %s's log ---\n%s", m.name, logTail(m.logPath, 40))
+			c.t.Logf("--- the end of %s's log ---\n%s", m.name, logTail(m.logPath, 25))
 		}
 	}
 }

@@ -86,7 +86,3 @@ func etcdctlPath(t testing.TB) string {
 	}
 	return progs.etcdctl
 }
-
-// testingRaftkv reports whether the members are raftkv's (not etcd's,
-// through $COMPAT_SERVER).
-func testingRaftkv() bool { return progs.server == filepath.Join(progs.bin, "raftkv") }
