@@ -6,7 +6,6 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -29,7 +28,8 @@ type cli struct {
 }
 
 func etcdctl(t testing.TB) cli {
-	return cli{name: "etcdctl", envPrefix: "ETCDCTL_", env: pathFirst(filepath.Dir(etcdctlPath(t)))}
+	etcdctlPath(t) // fails the test without it
+	return cli{name: "etcdctl", envPrefix: "ETCDCTL_", env: pathFirst(progs.bin)}
 }
 
 func raftkvctl() cli {

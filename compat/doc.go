@@ -36,8 +36,20 @@
 //     against `make cluster`, with etcdctl and with raftkvctl;
 //   - transcript_test.go: etcdctl's transcript against real etcd
 //     (shared/reference/etcdctl.md) replayed with the real etcdctl against
-//     raftkv, and with raftkvctl, every output compared.
+//     raftkv, and with raftkvctl, every output compared (normalize_test.go
+//     hides what must differ between two clusters, and only that);
+//   - commands_test.go: the etcdctl commands the transcript lacks, with
+//     etcdctl and with raftkvctl, outputs compared.
 //
 // The real etcdctl is built by `make etcdctl` into bin/ (the tests look for
 // it there, or where $ETCDCTL says); `make compat` runs it all.
+//
+// # Checking the tests against etcd
+//
+// Every expectation of the clientv3 tests is etcd's, and can be checked to
+// be: $COMPAT_SERVER names a server binary to start in raftkv's place (it
+// takes etcd's flags), and the clientv3 tests and etcdctl's transcript pass
+// against etcd 3.7.3 built from the module proxy. (The tutorial runs
+// `make cluster`, always raftkv; commands_test.go reads its backup with
+// raftkvutl.)
 package compat

@@ -20,7 +20,8 @@ type programs struct {
 	// $COMPAT_SERVER names — etcd's own etcd, to check that a test expects
 	// what etcd does (it takes the same flags).
 	server string
-	// etcdctl is etcd's etcdctl (`make etcdctl`), "" if it is missing.
+	// etcdctl is etcd's etcdctl (`make etcdctl`), "" if it is missing;
+	// bin/etcdctl links to it.
 	etcdctl string
 }
 
@@ -73,6 +74,12 @@ func findPrograms(bin string) (programs, error) {
 	}
 	if _, err := os.Stat(p.etcdctl); err != nil {
 		p.etcdctl = ""
+		return p, nil
+	}
+	// Beside raftkv's programs, under its own name, so that one PATH
+	// finds it and them (and no stale raftkvutl of bin/).
+	if err := os.Symlink(p.etcdctl, filepath.Join(bin, "etcdctl")); err != nil {
+		return programs{}, err
 	}
 	return p, nil
 }

@@ -26,7 +26,7 @@ func normalize(s string) string {
 	s = normalizeTables(strings.Join(lines, ""))
 	for _, r := range []struct{ re, with string }{
 		// JSON (-w json): IDs, terms, indexes and sizes by field name.
-		{`"(cluster_id|member_id|ID|leader|lease|raft_term|raftTerm|raftIndex|raftAppliedIndex|dbSize|dbSizeInUse)":\d+`, `"$1":N`},
+		{`"(cluster_id|member_id|ID|id|leader|lease|raft_term|raftTerm|raftIndex|raftAppliedIndex|dbSize|dbSizeInUse)":\d+`, `"$1":N`},
 		// -w fields.
 		{`"(ClusterID|MemberID|RaftTerm|Lease)" : \d+`, `"$1" : N`},
 		{`\b[0-9a-f]{16}\b`, "ID"}, // a member, lease or cluster ID in hex

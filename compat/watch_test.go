@@ -179,10 +179,13 @@ func TestWatch_FromRevisionWithOptions(t *testing.T) {
 			revisionOf(t, cli, "m/a", "x")
 			return len(a.events()) > 0 && len(b.events()) > 0
 		}, waitLimit, 100*time.Millisecond, "both watches to see m/a")
-		seen := len(b.events())
-		revisionOf(t, cli, "m/b", "y")
-		evs := b.waitEvents(t, seen+1, "m/b on the prefix watch")
-		assert.Equal(t, "m/b", string(evs[len(evs)-1].Kv.Key))
+		rB := revisionOf(t, cli, "m/b", "y")
+		b.waitFor(t, waitLimit, "m/b on the prefix watch", func(r clientv3.WatchResponse) bool {
+			return len(r.Events) > 0 && string(r.Events[len(r.Events)-1].Kv.Key) == "m/b"
+		})
+		for _, ev := range b.events() {
+			assert.LessOrEqual(t, ev.Kv.ModRevision, rB, "the prefix watch's events come in revision order")
+		}
 		for _, ev := range a.events() {
 			assert.Equal(t, "m/a", string(ev.Kv.Key), "the watch of m/a sees only m/a")
 		}
