@@ -141,3 +141,44 @@ func TestLease_KeepAliveThenExpiry(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(-1), ttl.TTL, "an expired lease's TTL")
 }
+
+// A keep-alive outlives the member its stream was on — the leader,
+// killed: clientv3 renews through another member, and the lease and its
+// key live on past several TTLs.
+func TestLease_KeepAliveSurvivesTheLeaderKilled(t *testing.T) {
+	c := startCluster(t, 3)
+	cli := c.client()
+	lease, err := cli.Grant(callCtx(t), 3)
+	require.NoError(t, err)
+	revisionOf(t, cli, "session", "alive", clientv3.WithLease(lease.ID))
+	kaCtx, stopKeepAlive := context.WithCancel(context.Background())
+	defer stopKeepAlive()
+	kach, err := cli.KeepAlive(kaCtx, lease.ID)
+	require.NoError(t, err)
+	var mu sync.Mutex
+	renewals := 0
+	go func() {
+		for range kach {
+			mu.Lock()
+			renewals++
+			mu.Unlock()
+		}
+	}()
+	renewed := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return renewals
+	}
+	require.Eventually(t, func() bool { return renewed() >= 2 }, waitLimit, pollEvery, "the first renewals")
+
+	c.kill(c.waitLeader())
+	c.waitLeader()
+	// Renewals every second: four of them after the kill span more than
+	// the TTL.
+	after := renewed()
+	require.Eventually(t, func() bool { return renewed() >= after+4 }, electionLimit, pollEvery, "renewals through the members left")
+	assert.Equal(t, "alive", string(getOne(t, cli, "session").Value), "the key of a lease kept alive")
+	ttl, err := cli.TimeToLive(callCtx(t), lease.ID)
+	require.NoError(t, err)
+	assert.Positive(t, ttl.TTL)
+}

@@ -59,7 +59,7 @@ func (w *watched) waitEvents(t *testing.T, n int, what string) []*clientv3.Event
 	return w.events()
 }
 
-// last waits for a response that satisfies ok, and returns it.
+// waitFor waits for a response that satisfies ok, and returns it.
 func (w *watched) waitFor(t *testing.T, limit time.Duration, what string, ok func(clientv3.WatchResponse) bool) clientv3.WatchResponse {
 	t.Helper()
 	var found clientv3.WatchResponse
