@@ -85,7 +85,7 @@ etcdctl: $(ETCDCTL)
 # etcd's Go client and etcdctl against raftkv (compat/, a module of its own
 # so that the main module does not depend on them).
 compat: $(ETCDCTL)
-	cd compat && ETCDCTL=$(ETCDCTL) $(GO) test -race -timeout 10m ./...
+	cd compat && COMPAT_ETCDCTL=$(ETCDCTL) $(GO) test -race -timeout 10m ./...
 
 # The renderer of /ui and of the simulator's timeline, with Node's test runner.
 ui-test:

@@ -42,7 +42,7 @@
 //     etcdctl and with raftkvctl, outputs compared.
 //
 // The real etcdctl is built by `make etcdctl` into bin/ (the tests look for
-// it there, or where $ETCDCTL says); `make compat` runs it all.
+// it there, or where $COMPAT_ETCDCTL says); `make compat` runs it all.
 //
 // # Checking the tests against etcd
 //

@@ -68,7 +68,7 @@ func findPrograms(bin string) (programs, error) {
 	if s := os.Getenv("COMPAT_SERVER"); s != "" {
 		p.server = s
 	}
-	p.etcdctl = os.Getenv("ETCDCTL")
+	p.etcdctl = os.Getenv("COMPAT_ETCDCTL")
 	if p.etcdctl == "" {
 		p.etcdctl = filepath.Join(repo, "bin", "etcdctl")
 	}
@@ -89,7 +89,7 @@ func findPrograms(bin string) (programs, error) {
 func etcdctlPath(t testing.TB) string {
 	t.Helper()
 	if progs.etcdctl == "" {
-		t.Fatalf("etcd's etcdctl is not in %s (nor named by $ETCDCTL): `make etcdctl` builds it", filepath.Join(progs.repo, "bin"))
+		t.Fatalf("etcd's etcdctl is not in %s (nor named by $COMPAT_ETCDCTL): `make etcdctl` builds it", filepath.Join(progs.repo, "bin"))
 	}
 	return progs.etcdctl
 }
