@@ -255,14 +255,19 @@ func (ws *watchStream) pump(sw *streamWatcher) {
 	}
 }
 
+// watchFragmentOverhead is what etcd allows a watch response above
+// --max-request-bytes before it fragments one: the same 512 KiB its gRPC
+// server accepts above the limit on a request (MaxRequestBytesWithOverhead).
+const watchFragmentOverhead = 512 * 1024
+
 // deliver sends a watcher's response, split into fragments if the watcher
-// asked for that and the response would exceed the request size limit (as
-// etcd does: a fragment holds at least one event, and every fragment but
-// the last is marked).
+// asked for that and the response would exceed the request size limit plus
+// etcd's overhead (as etcd does: a fragment holds at least one event, and
+// every fragment but the last is marked).
 func (ws *watchStream) deliver(sw *streamWatcher, out *api.WatchResponse) {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
-	limit := ws.s.cfg.MaxRequestBytes
+	limit := ws.s.cfg.MaxRequestBytes + watchFragmentOverhead
 	if !sw.fragment || len(out.Events) < 2 || eventsSize(out.Events) < limit {
 		ws.sendLocked(out)
 		return

@@ -1,0 +1,292 @@
+package compat
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+)
+
+// Waiting: every wait is a condition polled with require.Eventually, at
+// most for these.
+const (
+	pollEvery = 20 * time.Millisecond
+	// waitLimit bounds a wait for something the cluster does at once.
+	waitLimit = 15 * time.Second
+	// electionLimit bounds a wait that includes elections (a new cluster,
+	// a killed leader): a few election timeouts of 1 s, on a busy machine.
+	electionLimit = 30 * time.Second
+	// callTimeout bounds one client call.
+	callTimeout = 10 * time.Second
+)
+
+// procCluster is a cluster of real member processes on loopback ports,
+// with data in the test's temporary directory, stopped when the test ends.
+type procCluster struct {
+	t       testing.TB
+	dir     string
+	members []*procMember
+	token   string
+	ports   map[int]bool // handed out to this cluster's members
+}
+
+type procMember struct {
+	name      string
+	clientURL string
+	peerURL   string
+	dataDir   string
+	logPath   string
+	cmd       *exec.Cmd
+	exited    chan struct{}
+}
+
+// The ports of `make cluster`, never handed out to a test's cluster: a
+// `make cluster` of another test (the tutorial's, the docs') needs them.
+var makeClusterPorts = map[int]bool{2379: true, 22379: true, 32379: true, 12380: true, 22380: true, 32380: true}
+
+// freePort returns a loopback port that is free now, below Linux's
+// ephemeral range (32768 and up) so that no outgoing connection takes it
+// before the member binds it.
+func freePort(t testing.TB, used map[int]bool) int {
+	t.Helper()
+	for range 1000 {
+		port := 20000 + rand.IntN(12000)
+		if used[port] || makeClusterPorts[port] {
+			continue
+		}
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			ln.Close()
+			used[port] = true
+			return port
+		}
+	}
+	t.Fatal("no free port")
+	return 0
+}
+
+// startCluster starts n members and waits until they have a leader.
+func startCluster(t testing.TB, n int) *procCluster {
+	t.Helper()
+	c := &procCluster{t: t, dir: t.TempDir(), token: fmt.Sprintf("compat-%d", rand.Uint32()), ports: map[int]bool{}}
+	for range n {
+		c.newMember()
+	}
+	t.Cleanup(c.stopAll)
+	for _, m := range c.members {
+		c.start(m, c.initialCluster(), "new")
+	}
+	c.waitLeader()
+	return c
+}
+
+// newMember makes the next member (not started), with free ports.
+func (c *procCluster) newMember() *procMember {
+	name := fmt.Sprintf("m%d", len(c.members)+1)
+	m := &procMember{
+		name:      name,
+		clientURL: fmt.Sprintf("http://127.0.0.1:%d", freePort(c.t, c.ports)),
+		peerURL:   fmt.Sprintf("http://127.0.0.1:%d", freePort(c.t, c.ports)),
+		dataDir:   filepath.Join(c.dir, name),
+		logPath:   filepath.Join(c.dir, name+".log"),
+	}
+	c.members = append(c.members, m)
+	return m
+}
+
+// initialCluster is --initial-cluster for every member made so far.
+func (c *procCluster) initialCluster() string {
+	var initial []string
+	for _, m := range c.members {
+		initial = append(initial, m.name+"="+m.peerURL)
+	}
+	return strings.Join(initial, ",")
+}
+
+// start runs m's process (its log appended to m.logPath).
+func (c *procCluster) start(m *procMember, initialCluster, state string) {
+	c.t.Helper()
+	log, err := os.OpenFile(m.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer log.Close()
+	m.cmd = exec.Command(progs.server,
+		"--name", m.name, "--data-dir", m.dataDir,
+		"--listen-client-urls", m.clientURL, "--advertise-client-urls", m.clientURL,
+		"--listen-peer-urls", m.peerURL, "--initial-advertise-peer-urls", m.peerURL,
+		"--initial-cluster", initialCluster, "--initial-cluster-state", state,
+		"--initial-cluster-token", c.token)
+	m.cmd.Stdout, m.cmd.Stderr = log, log
+	if err := m.cmd.Start(); err != nil {
+		c.t.Fatalf("start %s: %v", m.name, err)
+	}
+	m.exited = make(chan struct{})
+	go func(cmd *exec.Cmd, exited chan struct{}) { cmd.Wait(); close(exited) }(m.cmd, m.exited)
+}
+
+// kill ends m with SIGKILL: no shutdown, no leadership handed over,
+// exactly as a crash ends it.
+func (c *procCluster) kill(m *procMember) {
+	if m.cmd == nil {
+		return
+	}
+	m.cmd.Process.Signal(syscall.SIGKILL)
+	<-m.exited
+	m.cmd = nil
+}
+
+func (c *procCluster) stopAll() {
+	for _, m := range c.members {
+		c.kill(m)
+	}
+	if c.t.Failed() {
+		for _, m := range c.members {
+			c.t.Logf("--- the end of %s's log ---\n%s", m.name, logTail(m.logPath, 25))
+		}
+	}
+}
+
+// logTail is the last n lines of a log file.
+func logTail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (c *procCluster) running() []*procMember {
+	var out []*procMember
+	for _, m := range c.members {
+		if m.cmd != nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// endpoints are the client URLs of every member, running or not: a
+// client given them all fails over from a dead one.
+func (c *procCluster) endpoints() []string {
+	var out []string
+	for _, m := range c.members {
+		out = append(out, m.clientURL)
+	}
+	return out
+}
+
+// client is a clientv3 client of the given endpoints (every member's if
+// none), closed when the test ends.
+func (c *procCluster) client(endpoints ...string) *clientv3.Client {
+	c.t.Helper()
+	if len(endpoints) == 0 {
+		endpoints = c.endpoints()
+	}
+	return newClient(c.t, endpoints)
+}
+
+func newClient(t testing.TB, endpoints []string) *clientv3.Client {
+	t.Helper()
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints:   endpoints,
+		DialTimeout: 5 * time.Second,
+		// Its retries' warnings would bury the test's own output.
+		Logger: zap.NewNop(),
+	})
+	if err != nil {
+		t.Fatalf("clientv3.New(%v): %v", endpoints, err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	return cli
+}
+
+// waitLeader waits until every running member names the same leader, one
+// of them, and returns it.
+func (c *procCluster) waitLeader() *procMember {
+	c.t.Helper()
+	// Made here: the condition runs on a goroutine of its own, where a
+	// failing test must not stop.
+	clients := map[*procMember]*clientv3.Client{}
+	for _, m := range c.running() {
+		clients[m] = c.client(m.clientURL)
+	}
+	var leader *procMember
+	require.Eventually(c.t, func() bool {
+		leader = nil
+		var lead uint64
+		ids := map[uint64]*procMember{}
+		for m, cli := range clients {
+			st, err := status(cli, m.clientURL)
+			if err != nil || st.Leader == 0 || lead != 0 && st.Leader != lead {
+				return false
+			}
+			lead = st.Leader
+			ids[st.Header.MemberId] = m
+		}
+		leader = ids[lead]
+		return leader != nil
+	}, electionLimit, pollEvery, "every running member to name the same leader")
+	return leader
+}
+
+func status(cli *clientv3.Client, endpoint string) (*clientv3.StatusResponse, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	return cli.Status(ctx, endpoint)
+}
+
+// memberID is m's ID, as m reports it.
+func (c *procCluster) memberID(m *procMember) uint64 {
+	c.t.Helper()
+	st, err := status(c.client(m.clientURL), m.clientURL)
+	require.NoError(c.t, err, "status of %s", m.name)
+	return st.Header.MemberId
+}
+
+// callCtx is a context for one call (or a few), canceled when the test
+// ends.
+func callCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// gauge reads one sample of a metric from a member's /metrics (Prometheus'
+// text format): name is the whole series, labels included, as printed.
+func gauge(t testing.TB, clientURL, series string) (float64, error) {
+	resp, err := http.Get(clientURL + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(rest), 64)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("%s/metrics has no %s", clientURL, series)
+}
