@@ -54,6 +54,13 @@ type Env struct {
 	// goroutine and calls done back on it. Nil runs it right away, which is
 	// what a single-threaded simulator wants.
 	Background func(work func() error, done func(error))
+	// LeaderChanged, if set, is called on the member's goroutine as soon as
+	// raft names a new leader (or none), before that Ready's disk write: the
+	// leader is not persistent state, so whoever asks may learn it at once.
+	// A new leader's appends leave while its fsync runs (thesis §10.2.1);
+	// had it waited to say that it leads, a client that heard of the
+	// election from a follower could ask it and be told there is no leader.
+	LeaderChanged func()
 }
 
 // Member is one cluster member's logic: raft, the WAL, snapshots, the

@@ -167,6 +167,9 @@ func (m *Member) onSoftState(ss raft.SoftState) {
 		m.retryStalled(now)
 	}
 	m.settleTransfers(now)
+	if m.env.LeaderChanged != nil {
+		m.env.LeaderChanged()
+	}
 }
 
 // stalledRetryEvery is how often a request that could not be proposed (no

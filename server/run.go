@@ -152,6 +152,12 @@ func Start(cfg Config, logger *slog.Logger) (*Server, error) {
 		WALOptions:   []wal.Option{wal.WithSegmentPipeline()},
 		FetchCluster: func(urls []string) (uint64, []MemberInfo, error) { return fetchCluster(urls, peerClientTLS) },
 		Background:   s.background,
+		// s.member is assigned just below, before the member's loop runs.
+		LeaderChanged: func() {
+			if s.member != nil {
+				s.publish()
+			}
+		},
 	})
 	if err != nil {
 		closeAll(s.listeners)

@@ -1,9 +1,14 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"google.golang.org/grpc/metadata"
 )
 
 // move-leader: the target leads when the answer comes; a follower, a
@@ -66,5 +71,25 @@ func TestMember_MoveLeader(t *testing.T) {
 	}
 	if err := move(target, res.Member.ID, 5*time.Second); !errors.Is(err, ErrBadLeaderTransferee) {
 		t.Fatalf("move-leader to a learner: %v, want %v", err, ErrBadLeaderTransferee)
+	}
+}
+
+// A member that has just been made leader says so at once: its view names
+// itself before its first append leaves, so a client that hears of the new
+// leader from anyone — here, move-leader's answer — and asks it, requiring
+// a leader, is served. (It used to say so only after its first fsync, and
+// such a client could be told "no leader" by the leader itself.)
+func TestServer_ANewLeaderSaysItLeadsBeforeAnyoneHearsOfIt(t *testing.T) {
+	c := startLiveCluster(t, 3, nil)
+	lead := c.waitLeader()
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "hasleader", "true")
+	for move := range 6 {
+		target := (lead + 1) % 3
+		_, err := c.servers[lead].MoveLeader(context.Background(), c.servers[target].member.ID())
+		require.NoError(t, err, "move %d", move)
+		st, err := pb.NewMaintenanceClient(c.dialGRPC(target)).Status(ctx, &pb.StatusRequest{})
+		require.NoError(t, err, "move %d: the new leader, asked at once", move)
+		require.Equal(t, st.Header.MemberId, st.Leader, "move %d: the new leader names another leader", move)
+		lead = target
 	}
 }
