@@ -95,8 +95,13 @@ compat: $(ETCDCTL)
 	cd compat && COMPAT_ETCDCTL=$(ETCDCTL) $(GO) test -race -timeout 10m ./...
 
 # The renderer of /ui and of the simulator's timeline, with Node's test runner.
+# Node.js 18 or newer runs them; a machine without it gets Debian's (the
+# same way ui-check gets its Chromium).
 ui-test:
-	@command -v node >/dev/null || { echo "node is needed for the UI tests (Node.js 18 or newer)"; exit 1; }
+	@command -v node >/dev/null || { \
+	  echo "installing Debian's nodejs (the UI tests run on Node's test runner)..."; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs; fi; }
 	node --test ui/
 
 # Screenshots of the live page against a running 3-member cluster and of a
