@@ -42,7 +42,9 @@ func (s *Server) serveClients(lns []net.Listener) {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			if err := s.grpc.Serve(split.GRPC()); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			// A stop closes the port's listener before the gRPC server
+			// hears of it: neither is a failure to report.
+			if err := s.grpc.Serve(split.GRPC()); err != nil && !errors.Is(err, grpc.ErrServerStopped) && !errors.Is(err, net.ErrClosed) {
 				s.log.Error("serve gRPC", "addr", ln.Addr().String(), "err", err)
 			}
 		}()

@@ -201,3 +201,14 @@ func TestLearner_ServesOnlyStatusAndSerializableRanges(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, chunk.Blob)
 }
+
+// A member stopped on purpose says so, and nothing else: its ports closing
+// under the gRPC server is not an error to log (it used to log "serve
+// gRPC … use of closed network connection" at every Ctrl-C).
+func TestServer_ACleanStopLogsNoError(t *testing.T) {
+	c := startLiveCluster(t, 1, nil)
+	_, err := pb.NewKVClient(c.dialGRPC(0)).Put(context.Background(), &pb.PutRequest{Key: []byte("k"), Value: []byte("v")})
+	require.NoError(t, err)
+	c.stop(0)
+	require.NotContains(t, c.logs[0].String(), "level=ERROR")
+}
