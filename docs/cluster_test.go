@@ -231,7 +231,7 @@ func (c *cluster) run(t *testing.T, st step, env []string) {
 // readOnlyCommand matches the commands that change nothing (flags may come
 // before raftkvctl's verb, variables before the program), which may be
 // retried.
-var readOnlyCommand = regexp.MustCompile(`^(` + assignments + `bin/raftkvctl( --?\S+( [^-\s]\S*)?)* (get|endpoint|member list|alarm list|version|lease (list|timetolive))(\s|$)|bin/raftkv-dump|curl (-s )?http\S*$|make status$)`)
+var readOnlyCommand = regexp.MustCompile(`^(` + assignments + `bin/(raftkvctl|etcdctl)( --?\S+( [^-\s]\S*)?)* (get|endpoint|member list|alarm list|version|lease (list|timetolive))(\s|$)|bin/raftkv-dump|curl (-s )?http\S*$|make status$)`)
 
 func readOnly(cmd string) bool { return readOnlyCommand.MatchString(cmd) }
 

@@ -36,7 +36,7 @@ var (
 	simCommand    = regexp.MustCompile(`^go run (-tags raftunsafe )?\./cmd/raftsim(\s|$)`)
 	serverCommand = regexp.MustCompile(`^bin/raftkv\s.*&$`)
 	shellCommand  = regexp.MustCompile(`^openssl\s|^printf [^|]*> \S+$|^bin/raftkv\s|^bin/raftkvutl\s`)
-	clusterVerb   = regexp.MustCompile(`^` + assignments + `(bin/raftkvctl|bin/raftkv-dump|curl|make (stop-member|start-member|status))(\s|$)|^(printf|echo) .*\| bin/raftkvctl `)
+	clusterVerb   = regexp.MustCompile(`^` + assignments + `(bin/raftkvctl|bin/etcdctl|bin/raftkv-dump|curl|make (stop-member|start-member|status))(\s|$)|^(printf|echo) .*\| bin/raftkvctl `)
 	exportCommand = regexp.MustCompile(`^export ([A-Z][A-Z0-9_]*=\S*)$`)
 )
 
@@ -63,8 +63,10 @@ func runnerFor(cmd string) runner {
 }
 
 // binaries are the programs the pages' commands use, built once per test
-// run: bin holds `make build`'s output, raftsimUnsafe the raftsim built with
-// the raftunsafe tag for the break-a-rule scenarios.
+// run: bin holds `make build`'s output and etcd's own etcdctl (built once
+// by `make etcdctl` into the repository's bin/ and linked here), and
+// raftsimUnsafe the raftsim built with the raftunsafe tag for the
+// break-a-rule scenarios.
 type binaries struct {
 	repo, bin, raftsimUnsafe string
 }
@@ -80,12 +82,16 @@ func build(t *testing.T) binaries {
 	for _, args := range [][]string{
 		{"make", "-s", "build", "BIN=" + b.bin},
 		{"go", "build", "-tags", "raftunsafe", "-o", b.raftsimUnsafe, "./cmd/raftsim"},
+		{"make", "-s", "etcdctl"},
 	} {
 		c := exec.Command(args[0], args[1:]...)
 		c.Dir = repo
 		if out, err := c.CombinedOutput(); err != nil {
 			t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
 		}
+	}
+	if err := os.Symlink(filepath.Join(repo, "bin", "etcdctl"), filepath.Join(b.bin, "etcdctl")); err != nil {
+		t.Fatal(err)
 	}
 	return b
 }
