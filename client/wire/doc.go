@@ -87,6 +87,7 @@
 //	errors.go      Code (gRPC codes and their HTTP statuses), Error, etcd's errors
 //	encode.go      the append helpers: one per kind of field
 //	decode.go      the decoder: JSON syntax, protojson's rules, etcd's error texts
+//	decode_fields.go  the readers of one field's value, by kind
 //	number.go      integers as protojson reads them ("2", 2, 2.0, 1e3)
 //	kv.go          range, put, deleterange, txn, compaction; header, key-value
 //	watch.go       watch requests and responses, events
