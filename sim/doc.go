@@ -15,7 +15,7 @@
 //   - log compaction, so that lagging nodes must catch up by InstallSnapshot;
 //   - clients that propose writes and linearizable reads at any node.
 //
-// After every event the checker (checker.go) verifies the safety properties
+// After every event the checker (raft_checker.go) verifies the safety properties
 // of the Raft paper's Figure 3 — Election Safety, Log Matching, Leader
 // Completeness, State Machine Safety — plus monotonic commit indexes, "one
 // vote per term, even across crashes", and linearizable reads. At the end,
@@ -24,7 +24,12 @@
 //
 // # Two levels
 //
-// The raft-level simulation (raftsim.go, RunRaft) runs package raft alone:
+// The files say which level they belong to: raft_*.go is the raft-level
+// simulation, member_*.go the member-level one, and the rest (virtual time
+// and the event queue, the network model, fault kinds, the run digest, the
+// timeline recorder, scripts) is shared by both.
+//
+// The raft-level simulation (raft_run.go, RunRaft) runs package raft alone:
 // nodes with in-memory storage and a hash chain as state machine, so that
 // it can see every log and check the paper's properties directly.
 //
@@ -36,7 +41,7 @@
 // any member, with deadlines and retries. An operator replaces damaged
 // members (and, as a fault, healthy ones) with member remove and add. At
 // the end the whole client history is judged: porcupine checks that the
-// single-key operations are linearizable (porcupine.go), and the revision
+// single-key operations are linearizable (member_porcupine.go), and the revision
 // history read back from the cluster checks everything else — no
 // acknowledged write lost, reads consistent with their revision and their
 // real-time interval, watch streams complete and in order, leases never
