@@ -38,6 +38,9 @@ type MemberConfig struct {
 	// operations, and the messages between WindowStart and WindowEnd).
 	Timeline               bool
 	WindowStart, WindowEnd Time
+	// Script, if set, stages the run step by step (member_script.go); the
+	// operator then runs too, to replace the members the script asks it to.
+	Script []MemberStep
 	// LinearizabilityTimeout is the wall time porcupine may search for a
 	// linearization (0: 20 s). A search that runs out fails the seed: a
 	// history nobody checked is not a history that passed.
@@ -125,6 +128,7 @@ type memberSim struct {
 	digest    uint64
 	tl        *Timeline
 	pic       *recorder
+	script    *MemberScript
 }
 
 // RunMember runs one member-level simulation.
@@ -165,6 +169,9 @@ func (s *memberSim) run() MemberResult {
 		}
 		s.tl.WindowStart, s.tl.WindowEnd = max(0, first-500*Millisecond), first+2500*Millisecond
 	}
+	if len(cfg.Script) > 0 {
+		s.script = newMemberScript(s)
+	}
 	s.boot()
 	for i := range s.faults {
 		f := s.faults[i]
@@ -177,8 +184,11 @@ func (s *memberSim) run() MemberResult {
 	s.at(s.healAt, s.healAll)
 	s.startClients()
 	s.every(Second, s.sample)
-	if cfg.Faults.Membership || cfg.Faults.Corrupt {
+	if cfg.Faults.Membership || cfg.Faults.Corrupt || len(cfg.Script) > 0 {
 		s.every(500*Millisecond, s.operatorStep)
+	}
+	if s.script != nil {
+		s.every(scriptEvery, s.scriptTick)
 	}
 	for s.queue.Len() > 0 && s.violation == "" {
 		e := s.queue.next()
@@ -197,6 +207,11 @@ func (s *memberSim) run() MemberResult {
 		}
 	}
 	s.now = min(s.now, cfg.Duration)
+	if s.violation == "" && s.script != nil {
+		if why := s.script.unfinished(); why != "" {
+			s.fail("%s", why)
+		}
+	}
 	if s.violation == "" {
 		s.finalChecks()
 	}

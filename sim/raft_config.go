@@ -34,7 +34,7 @@ type RaftConfig struct {
 	// through: the adversary of the Figure 8 scenario.
 	LoseCurrentTermAppends bool
 	// Script, if set, stages the run step by step (raft_script.go).
-	Script []ScriptStep
+	Script []RaftStep
 	// Record keeps a timeline of the run for ui.TimelinePage (RaftResult.Timeline).
 	Record bool
 	// MaxMsgSize caps the entries of one append (raft.Config.MaxSizePerMsg;

@@ -35,7 +35,7 @@ type raftSim struct {
 	digest uint64
 	member membershipDriver
 	rec    *recorder
-	script *ScriptState
+	script *RaftScript
 	// lastGrant is the newest vote grant sent (for scripts).
 	lastGrant voteGrant
 }
@@ -81,7 +81,7 @@ func RunRaft(cfg RaftConfig) RaftResult {
 		s.queue.schedule(event{at: 2 * Second, kind: evMembership})
 	}
 	if len(cfg.Script) > 0 {
-		s.script = &ScriptState{s: s, labels: map[string]int{}, cut: map[int]bool{}}
+		s.script = newRaftScript(s)
 		s.queue.schedule(event{at: scriptEvery, kind: evScript})
 	}
 	for s.queue.Len() > 0 && s.check.violation == "" {
@@ -94,6 +94,11 @@ func RunRaft(cfg RaftConfig) RaftResult {
 		s.dispatch(e)
 		if s.rec != nil {
 			s.rec.frame(s)
+		}
+	}
+	if s.check.violation == "" && s.script != nil {
+		if why := s.script.unfinished(); why != "" {
+			s.check.fail("%s", why)
 		}
 	}
 	if s.check.violation == "" {
