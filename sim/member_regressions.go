@@ -1,0 +1,279 @@
+package sim
+
+import (
+	"fmt"
+	"path"
+
+	"github.com/raftkv/raftkv/wal"
+)
+
+// A Regression is a bug the member-level simulator found, kept as a script
+// that stages the situation the bug needed — deterministically, whatever
+// the seed — and fails if that situation no longer arises (a step with
+// Within), before the run's checks judge the outcome.
+//
+// The seeds that first found these bugs used to be kept instead, and one by
+// one they stopped reproducing their situation as unrelated code changed
+// (a few more bytes in an entry, and a crash no longer tears the same
+// write): a seed that no longer builds its situation passes whether the bug
+// is fixed or not. Seeds are for exploration; these scripts are what keeps
+// the bugs fixed. TestRegressions runs every one; `raftsim -mode member
+// -regression NAME` runs one with its trace.
+type Regression struct {
+	// Name is named after the bug.
+	Name string
+	// Bug says what went wrong, Fix where it was fixed, Found which seeds
+	// first showed it.
+	Bug, Fix, Found string
+	// Config returns the scripted run; the seed only varies the load
+	// around the story.
+	Config func(seed uint64) MemberConfig
+	// Replays: the bug was a run that did not replay; the test runs it
+	// twice and compares the runs.
+	Replays bool
+}
+
+// Regressions lists the member-level simulator's regression scripts.
+var Regressions = []Regression{
+	{
+		Name:  "torn-wal-tail-is-cut",
+		Bug:   "a crash in the middle of a WAL write left a tail the restart took for corruption: the member refused to start after an ordinary crash",
+		Fix:   "wal/scanner.go, wal/repair.go (a torn last write is cut, and kept in a .broken file)",
+		Found: "seeds 67, 131, 654, 1845",
+		Config: func(seed uint64) MemberConfig {
+			return scripted(seed, 3, tornTailScript())
+		},
+	},
+	{
+		Name:  "wal-flip-before-a-completed-write-is-corruption",
+		Bug:   "a bit flipped in a hard-state record was taken for a torn tail, and the acknowledged entries after it were cut",
+		Fix:   "wal/scanner.go (tornUnlessFollowed: damage that a valid record follows is corruption)",
+		Found: "seed 18",
+		Config: func(seed uint64) MemberConfig {
+			return scripted(seed, 3, walFlipScript())
+		},
+	},
+	{
+		Name:  "wal-flip-in-the-last-write-may-be-cut",
+		Bug:   "the simulator required a member to refuse to start over a bit flipped in its WAL's last write, which the WAL cannot tell from a torn write (a bug of the simulator)",
+		Fix:   "sim/member_faults.go (completedWriteAfter: only damage that a completed write follows must be refused)",
+		Found: "seeds 836, 966",
+		Config: func(seed uint64) MemberConfig {
+			return scripted(seed, 3, walFlipInLastWriteScript())
+		},
+	},
+}
+
+// FindRegression looks a regression script up by name.
+func FindRegression(name string) (Regression, error) {
+	for _, r := range Regressions {
+		if r.Name == name {
+			return r, nil
+		}
+	}
+	var names []string
+	for _, r := range Regressions {
+		names = append(names, r.Name)
+	}
+	return Regression{}, fmt.Errorf("unknown regression %q (known: %v)", name, names)
+}
+
+// scripted is a run of members members with no random faults, clients at
+// the default load, and script: it must stage its story in the first 14 s,
+// before the final calm of 6 s in which the cluster must make progress.
+func scripted(seed uint64, members int, script []MemberStep) MemberConfig {
+	cfg := DefaultMemberConfig(seed)
+	cfg.Members = members
+	cfg.Faults = FaultSet{}
+	cfg.Duration, cfg.HealBefore = 20*Second, 6*Second
+	cfg.Script = script
+	return cfg
+}
+
+// leads is a condition: some member leads and has applied at least n
+// entries (the clients are at work).
+func leads(n uint64) func(*MemberScript) bool {
+	return func(sc *MemberScript) bool {
+		l := sc.Leader()
+		return l >= 0 && sc.Member(l).Applied() >= n
+	}
+}
+
+// caughtUp is a condition: the member labelled name runs and has applied
+// as much as the leader, give or take what is in flight.
+func caughtUp(name string) func(*MemberScript) bool {
+	return func(sc *MemberScript) bool {
+		i, l := sc.Node(name), sc.Leader()
+		return i >= 0 && l >= 0 && sc.Up(i) && sc.Member(i).Applied()+10 >= sc.Member(l).Applied()
+	}
+}
+
+// tornWAL returns why slot i's WAL ends in a torn write (nil if it does
+// not): the bytes after its last valid record are a write that never
+// completed, which the restart will cut off.
+func (sc *MemberScript) tornWAL(i int) error {
+	sl := sc.s.slots[i]
+	end, err := wal.Walk(sl.disk, path.Join(sl.cfg.DataDir, "member", "wal"), func(wal.Record) error { return nil })
+	if err != nil {
+		return nil
+	}
+	return end.Torn
+}
+
+// tornTailScript: a member's disk fails in the middle of a WAL write and
+// the power goes; the restart must cut the torn write off and start (it was
+// never synced, so never acknowledged), then catch up.
+func tornTailScript() []MemberStep {
+	return []MemberStep{
+		{Say: "{L} leads, clients write; {F}'s disk will fail in the middle of its next write",
+			Until: leads(50), Within: 5 * Second,
+			Do: func(sc *MemberScript) {
+				sc.Label("L", sc.Leader())
+				sc.Label("F", sc.Other(sc.Leader()))
+				sc.FailDiskAfter(sc.Node("F"), 1)
+			}},
+		{Say: "{F} crashed in the middle of a write, and its WAL ends in a torn write",
+			Within: 5 * Second,
+			Until: func(sc *MemberScript) bool {
+				f := sc.Node("F")
+				if sc.Up(f) {
+					return false
+				}
+				if sc.tornWAL(f) != nil {
+					return true
+				}
+				// The write that failed was not a WAL write, or the crash
+				// kept all of it or none: try again.
+				sc.Note("{F}'s crash left no torn write; restart it and fail its disk again")
+				sc.Restart(f)
+				sc.FailDiskAfter(f, 1)
+				return false
+			}},
+		{Say: "restart {F}: it must cut the torn write off and start",
+			Do: func(sc *MemberScript) { sc.Restart(sc.Node("F")) }},
+		{Say: "{F} started, said it cut a torn write, and caught up with the leader",
+			Within: 5 * Second,
+			Until: func(sc *MemberScript) bool {
+				return caughtUp("F")(sc) && sc.Logged(sc.Node("F"), "ended in a torn write")
+			}},
+	}
+}
+
+// walRecords returns the records of slot i's WAL, oldest first (their
+// entries left out).
+func (sc *MemberScript) walRecords(i int) []wal.Record {
+	sl := sc.s.slots[i]
+	var recs []wal.Record
+	_, _ = wal.Walk(sl.disk, path.Join(sl.cfg.DataDir, "member", "wal"), func(r wal.Record) error {
+		r.Entries = nil
+		recs = append(recs, r)
+		return nil
+	})
+	return recs
+}
+
+// flipInWAL flips bit bit of byte at of record k of slot i's WAL (the
+// member is down), and marks the slot damaged — with the refusal to start
+// that the WAL then owes, as the random corrupt fault does (flipBit).
+func (sc *MemberScript) flipInWAL(i int, recs []wal.Record, k int, at int64, bit uint) {
+	sl := sc.s.slots[i]
+	r := recs[k]
+	file := path.Join(sl.cfg.DataDir, "member", "wal", r.Segment)
+	if err := sl.disk.FlipBit(file, r.Offset+at, bit); err != nil {
+		sc.Fail("script: flip a bit in %s: %v", file, err)
+		return
+	}
+	sl.corrupted = true
+	sl.mustRefuse = r.Segment == recs[len(recs)-1].Segment && completedWriteAfter(recs[k+1:])
+	sc.s.res.Stats.Corruptions++
+	sc.Note("flip bit %d of byte %d of %s's WAL segment %s (inside a %s record, %d of %d)", bit, r.Offset+at, sl.name, r.Segment, r.Type, k+1, len(recs))
+}
+
+// walFlipScript: a bit flips in the length of a hard-state record of a
+// stopped member's WAL, and records of a completed write follow it. The
+// damaged length runs past the end of the segment, which looks like a
+// write cut short — but a crash cannot damage a write that a completed one
+// follows. The member must refuse to start, naming the file, and be
+// replaced; cutting the "tail" would drop acknowledged entries.
+func walFlipScript() []MemberStep {
+	return []MemberStep{
+		{Say: "{L} leads, clients write; {F} crashes",
+			Until: leads(100), Within: 5 * Second,
+			Do: func(sc *MemberScript) {
+				sc.Label("L", sc.Leader())
+				sc.Label("F", sc.Other(sc.Leader()))
+				sc.Crash(sc.Node("F"))
+			}},
+		{Say: "a bit flips in the length of {F}'s newest hard state that a completed write follows: it now runs past the end of its segment",
+			Do: func(sc *MemberScript) {
+				f := sc.Node("F")
+				recs := sc.walRecords(f)
+				k := -1
+				for j := len(recs) - 1; j >= 0 && recs[j].Segment == recs[len(recs)-1].Segment; j-- {
+					if recs[j].Type == wal.RecordHardState && completedWriteAfter(recs[j+1:]) {
+						k = j
+						break
+					}
+				}
+				if k < 0 {
+					sc.Fail("script: %s's newest WAL segment has no hard state that a completed write follows", sc.Name(f))
+					return
+				}
+				// Bit 0 of the length's third byte adds 64 KiB: more than the
+				// segment holds.
+				sc.flipInWAL(f, recs, k, 2, 0)
+				if !sc.s.slots[f].mustRefuse {
+					sc.Fail("script: the damage in %s's WAL does not oblige it to refuse to start", sc.Name(f))
+				}
+			}},
+		{Say: "restart {F}: it must refuse to start, naming the damaged file",
+			Do: func(sc *MemberScript) { sc.Restart(sc.Node("F")) }},
+		{Say: "{F} refused to start; the operator replaces it",
+			Within: 100 * Millisecond,
+			Until:  func(sc *MemberScript) bool { return sc.s.slots[sc.Node("F")].state == slotCorrupt }},
+		{Say: "{F}'s replacement joined, was promoted and caught up",
+			Within: 10 * Second,
+			Until:  func(sc *MemberScript) bool { return !sc.Replacing() && caughtUp("F")(sc) }},
+	}
+}
+
+// walFlipInLastWriteScript: a bit flips in the last record of a stopped
+// member's WAL. Nothing follows it, so it looks exactly like a write a
+// crash tore: the WAL may cut it and start (the limit of its rule,
+// docs/persistence.md), and the simulator must not require a refusal.
+func walFlipInLastWriteScript() []MemberStep {
+	return []MemberStep{
+		{Say: "{L} leads, clients write",
+			Until: leads(100), Within: 5 * Second,
+			Do: func(sc *MemberScript) {
+				sc.Label("L", sc.Leader())
+				sc.Label("F", sc.Other(sc.Leader()))
+			}},
+		{Say: "{F} crashed, its WAL ending with entries or a hard state",
+			Within: 5 * Second,
+			Until: func(sc *MemberScript) bool {
+				f := sc.Node("F")
+				if sc.Up(f) {
+					sc.Crash(f)
+					return false
+				}
+				recs := sc.walRecords(f)
+				if n := len(recs); n > 0 && (recs[n-1].Type == wal.RecordEntries || recs[n-1].Type == wal.RecordHardState) {
+					return true
+				}
+				// It ends with a snapshot's marker: try again.
+				sc.Restart(f)
+				return false
+			}},
+		{Say: "a bit flips in the last record of {F}'s WAL: nothing follows it, as nothing follows a torn write",
+			Do: func(sc *MemberScript) {
+				f := sc.Node("F")
+				recs := sc.walRecords(f)
+				sc.flipInWAL(f, recs, len(recs)-1, 12, 0) // the payload's first byte: the CRC no longer checks out
+			}},
+		{Say: "restart {F}: it cuts the damaged record like a torn write, and starts",
+			Do: func(sc *MemberScript) { sc.Restart(sc.Node("F")) }},
+		{Say: "{F} started and caught up",
+			Within: 5 * Second, Until: caughtUp("F")},
+	}
+}
