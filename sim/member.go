@@ -209,7 +209,7 @@ func (s *memberSim) run() MemberResult {
 	s.now = min(s.now, cfg.Duration)
 	if s.violation == "" && s.script != nil {
 		if why := s.script.unfinished(); why != "" {
-			s.fail("%s", why)
+			s.fail("%s", s.script.expand(why))
 		}
 	}
 	if s.violation == "" {

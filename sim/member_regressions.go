@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 
+	"github.com/raftkv/raftkv/server"
 	"github.com/raftkv/raftkv/wal"
 )
 
@@ -60,6 +61,24 @@ var Regressions = []Regression{
 		Found: "seeds 836, 966",
 		Config: func(seed uint64) MemberConfig {
 			return scripted(seed, 3, walFlipInLastWriteScript())
+		},
+	},
+	{
+		Name:  "joined-member-restarted-before-its-first-entries",
+		Bug:   "a member that joined and stopped before its first entries restarted knowing no peer, and stayed at index 0 for ever",
+		Fix:   "server/boot.go (restart asks the peers when the membership on disk is empty)",
+		Found: "seed 14",
+		Config: func(seed uint64) MemberConfig {
+			return scripted(seed, 3, joinedRestartScript())
+		},
+	},
+	{
+		Name:  "member-down-while-its-new-leader-joined",
+		Bug:   "a member that was down while a new member joined could never answer that member once it led: its transport had no address for it",
+		Fix:   "server/rediscover.go (a message from an unknown member makes the member ask its peers who is in the cluster)",
+		Found: "seed 29",
+		Config: func(seed uint64) MemberConfig {
+			return scripted(seed, 5, downWhileJoinedScript())
 		},
 	},
 }
@@ -275,5 +294,111 @@ func walFlipInLastWriteScript() []MemberStep {
 			Do: func(sc *MemberScript) { sc.Restart(sc.Node("F")) }},
 		{Say: "{F} started and caught up",
 			Within: 5 * Second, Until: caughtUp("F")},
+	}
+}
+
+// The operator's replacement, as a script sees it.
+func (sc *MemberScript) operatorPhase() operatorPhase { return sc.s.op.phase }
+
+// peersKnown is how many peers slot i's transport can send to.
+func (sc *MemberScript) peersKnown(i int) int { return len(sc.s.slots[i].peers) }
+
+// joinedRestartScript: a member joins (--initial-cluster-state existing)
+// and stops before the leader's first entries reach it, so it has no
+// membership on disk. Restarted, it must still know where its peers are —
+// from --initial-cluster, as a joining member asks — or it can answer no
+// one, and nothing ever reaches it.
+func joinedRestartScript() []MemberStep {
+	return []MemberStep{
+		{Say: "{L} leads, clients write; the operator replaces {X}",
+			Until: leads(50), Within: 5 * Second,
+			Do: func(sc *MemberScript) {
+				sc.Label("L", sc.Leader())
+				sc.Label("X", sc.Other(sc.Leader()))
+				sc.Replace(sc.Node("X"))
+			}},
+		{Say: "{X}'s old member is out and its disk wiped; cut {X}'s machine off, so that the new member hears nothing",
+			Within: 5 * Second,
+			Until:  func(sc *MemberScript) bool { return sc.operatorPhase() == opAdding },
+			Do:     func(sc *MemberScript) { sc.Isolate(sc.Node("X")) }},
+		{Say: "the new member started on {X} (member add --learner, then --initial-cluster-state existing); it crashes before anything reached it",
+			Within: 5 * Second,
+			Until: func(sc *MemberScript) bool {
+				x := sc.Node("X")
+				return sc.Up(x) && sc.Member(x).ID() != sc.s.op.oldID
+			},
+			Do: func(sc *MemberScript) { sc.Crash(sc.Node("X")) }},
+		{Say: "restart it: it has no membership on disk, yet knows where its peers are",
+			Do: func(sc *MemberScript) {
+				x := sc.Node("X")
+				sc.Restart(x)
+				switch m := sc.Member(x); {
+				case m == nil:
+					sc.Fail("script: the new member on %s did not restart", sc.Name(x))
+				case m.Applied() != 0 || len(m.Members()) != 0:
+					sc.Fail("script: the new member on %s restarted with applied index %d and %d members: something reached it before the crash", sc.Name(x), m.Applied(), len(m.Members()))
+				case sc.peersKnown(x) == 0:
+					sc.Fail("a joined member restarted with no membership on disk knows no peer: it cannot answer the leader")
+				}
+			}},
+		{Say: "reconnect {X}: the new member catches up, is promoted, and the replacement ends",
+			Do: func(sc *MemberScript) { sc.Reconnect(sc.Node("X")) }},
+		{Say: "the replacement of {X} is done, and it has caught up",
+			Within: 8 * Second,
+			Until:  func(sc *MemberScript) bool { return !sc.Replacing() && caughtUp("X")(sc) }},
+	}
+}
+
+// knows reports whether slot i's transport can send to member id.
+func (sc *MemberScript) knows(i int, id uint64) bool { return sc.s.slots[i].peers[id] }
+
+// transferLeadership asks the leader to hand leadership to slot to.
+func (sc *MemberScript) transferLeadership(to int) {
+	l := sc.Leader()
+	if l < 0 || l == to || !sc.Up(to) {
+		return
+	}
+	target := sc.Member(to).ID()
+	sc.s.input(sc.s.slots[l], func(m *server.Member) { m.TransferLeadership(target) })
+}
+
+// downWhileJoinedScript: a member is down while another is replaced by a
+// new one, which then becomes the leader. Restarted, the member's
+// membership (from its disk) does not have the leader, so its transport
+// has no address for it: the leader's appends arrive, but the replies go
+// nowhere — and the log that would bring the address can only come from
+// that leader. It must ask its peers who is in the cluster.
+func downWhileJoinedScript() []MemberStep {
+	return []MemberStep{
+		{Say: "{L} leads, clients write; {D} crashes, and the operator replaces {X}",
+			Until: leads(50), Within: 5 * Second,
+			Do: func(sc *MemberScript) {
+				l := sc.Leader()
+				sc.Label("L", l)
+				sc.Label("D", sc.Other(l))
+				sc.Label("X", sc.Other(l, sc.Node("D")))
+				sc.Crash(sc.Node("D"))
+				sc.Replace(sc.Node("X"))
+			}},
+		{Say: "{X}'s new member joined and was promoted, while {D} was down: hand it the leadership",
+			Within: 10 * Second,
+			Until:  func(sc *MemberScript) bool { return !sc.Replacing() && caughtUp("X")(sc) },
+			Do:     func(sc *MemberScript) { sc.transferLeadership(sc.Node("X")) }},
+		{Say: "{X}'s new member leads; restart {D}, whose membership does not have it",
+			Within: 3 * Second,
+			Until:  func(sc *MemberScript) bool { return sc.Leader() == sc.Node("X") },
+			Do: func(sc *MemberScript) {
+				d, x := sc.Node("D"), sc.Node("X")
+				sc.Restart(d)
+				if !sc.Up(d) {
+					sc.Fail("script: %s did not restart", sc.Name(d))
+					return
+				}
+				if sc.knows(d, sc.Member(x).ID()) {
+					sc.Fail("script: %s restarted knowing the new leader's address: the situation is not the one this script is about", sc.Name(d))
+				}
+			}},
+		{Say: "{D} answered the new leader and caught up",
+			Within: 5 * Second, Until: caughtUp("D")},
 	}
 }

@@ -45,7 +45,7 @@ func (s *memberSim) scriptTick() {
 	sc := s.script
 	sc.tick(s.now, sc, scriptHost{
 		say:    func(line string) { s.tracef("script: %s", sc.expand(line)) },
-		fail:   func(why string) { s.fail("%s", why) },
+		fail:   func(why string) { s.fail("%s", sc.expand(why)) },
 		failed: func() bool { return s.violation != "" },
 	})
 }

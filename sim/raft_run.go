@@ -98,7 +98,7 @@ func RunRaft(cfg RaftConfig) RaftResult {
 	}
 	if s.check.violation == "" && s.script != nil {
 		if why := s.script.unfinished(); why != "" {
-			s.check.fail("%s", why)
+			s.check.fail("%s", s.script.expand(why))
 		}
 	}
 	if s.check.violation == "" {

@@ -101,7 +101,7 @@ func (s *raftSim) scriptTick() {
 	sc := s.script
 	sc.tick(s.now, sc, scriptHost{
 		say:    func(line string) { s.tracef("script: %s", sc.expand(line)) },
-		fail:   func(why string) { s.check.fail("%s", why) },
+		fail:   func(why string) { s.check.fail("%s", sc.expand(why)) },
 		failed: func() bool { return s.check.violation != "" },
 	})
 }

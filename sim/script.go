@@ -93,7 +93,7 @@ func (p *stepper[S]) missed(st Step[S]) string {
 	if what == "" {
 		what = "step " + strconv.Itoa(p.i+1)
 	}
-	return "script: the situation did not arise within " + strings.TrimSpace(st.Within.String()) + ": " + what
+	return "script: not within " + strings.TrimSpace(st.Within.String()) + ": " + what
 }
 
 // labels name nodes by the roles they played in a story.
