@@ -153,7 +153,7 @@ func (s *memberSim) operatorStep() {
 			// (seed 2948).
 			for _, sl := range s.slots {
 				if sl.m != nil && !sl.paused {
-					if mi, ok := memberWithURL(sl.m.Members(), op.sl.peerURL); !ok || mi.IsLearner {
+					if mi, ok := memberWithURL(sl.m.Members(), op.sl.peerURL); !ok || mi.ID != op.newID || mi.IsLearner {
 						return
 					}
 				}

@@ -81,6 +81,15 @@ var Regressions = []Regression{
 			return scripted(seed, 5, downWhileJoinedScript())
 		},
 	},
+	{
+		Name:  "joining-member-believes-the-most-advanced-peer",
+		Bug:   "a joining member took the ID of a just-removed member from a lagging peer's member list, and was never sent the log",
+		Fix:   "server/peers.go (fetchCluster asks every peer and believes the most advanced); the simulator's fetchCluster does the same (sim/member_slot.go)",
+		Found: "seed 5",
+		Config: func(seed uint64) MemberConfig {
+			return scripted(seed, 5, laggingPeerScript())
+		},
+	},
 }
 
 // FindRegression looks a regression script up by name.
@@ -400,5 +409,55 @@ func downWhileJoinedScript() []MemberStep {
 			}},
 		{Say: "{D} answered the new leader and caught up",
 			Within: 5 * Second, Until: caughtUp("D")},
+	}
+}
+
+// listedAt returns the ID slot i's member lists under slot j's peer URL (0 if
+// none).
+func (sc *MemberScript) listedAt(i, j int) uint64 {
+	info, ok := memberWithURL(sc.Member(i).Members(), sc.s.slots[j].peerURL)
+	if !ok {
+		return 0
+	}
+	return info.ID
+}
+
+// laggingPeerScript: a member is replaced while one of its peers lags,
+// cut off since before the removal: it still lists the removed member
+// under the very peer URL the new member joins with. A joining member that
+// believed that peer would take the removed member's ID, and nobody would
+// ever send it the log. It must believe the most advanced peer.
+func laggingPeerScript() []MemberStep {
+	return []MemberStep{
+		{Say: "{L} leads, clients write; cut {P} off, and replace {X}",
+			Until: leads(50), Within: 5 * Second,
+			Do: func(sc *MemberScript) {
+				l := sc.Leader()
+				sc.Label("L", l)
+				sc.Label("X", sc.Other(l))
+				// The lagging peer comes first in --initial-cluster, so it
+				// is the first to answer a joining member.
+				sc.Label("P", sc.Other(-1, l, sc.Node("X")))
+				sc.Isolate(sc.Node("P"))
+				sc.Replace(sc.Node("X"))
+			}},
+		{Say: "the new member for {X} is added, and {P} still lists the removed member under {X}'s peer URL",
+			Within: 5 * Second,
+			Until:  func(sc *MemberScript) bool { return sc.operatorPhase() == opAdding && sc.s.op.newID != 0 },
+			Do: func(sc *MemberScript) {
+				if id := sc.listedAt(sc.Node("P"), sc.Node("X")); id != sc.s.op.oldID {
+					sc.Fail("script: %s lists %x under %s's peer URL, not the removed member %x", sc.Name(sc.Node("P")), id, sc.Name(sc.Node("X")), sc.s.op.oldID)
+				}
+			}},
+		{Say: "the new member started on {X} under its own ID; reconnect {P}",
+			Within: 5 * Second,
+			Until: func(sc *MemberScript) bool {
+				x := sc.Node("X")
+				return sc.operatorPhase() == opPromoting && sc.Up(x) && sc.Member(x).ID() == sc.s.op.newID
+			},
+			Do: func(sc *MemberScript) { sc.Reconnect(sc.Node("P")) }},
+		{Say: "the new member was promoted and caught up, and so did {P}",
+			Within: 8 * Second,
+			Until:  func(sc *MemberScript) bool { return !sc.Replacing() && caughtUp("X")(sc) && caughtUp("P")(sc) }},
 	}
 }
