@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"path"
+	"slices"
 
 	"github.com/raftkv/raftkv/server"
 	"github.com/raftkv/raftkv/wal"
@@ -88,6 +89,19 @@ var Regressions = []Regression{
 		Found: "seed 5",
 		Config: func(seed uint64) MemberConfig {
 			return scripted(seed, 5, laggingPeerScript())
+		},
+	},
+	{
+		Name:  "restart-missing-committed-entries-names-the-damaged-snapshot",
+		Bug:   "a restart that would miss committed entries (its newest snapshot, received from the leader, damaged) failed with raft's message, which names no file",
+		Fix:   "server/boot.go (restart checks that the snapshots and the WAL reach the commit index)",
+		Found: "seed 2430",
+		Config: func(seed uint64) MemberConfig {
+			cfg := scripted(seed, 3, damagedSnapshotScript())
+			// Snapshots far enough apart that the member does not take one
+			// of its own right after the leader's.
+			cfg.SnapshotCount, cfg.SnapshotCatchUpEntries = 100, 10
+			return cfg
 		},
 	},
 }
@@ -459,5 +473,122 @@ func laggingPeerScript() []MemberStep {
 		{Say: "the new member was promoted and caught up, and so did {P}",
 			Within: 8 * Second,
 			Until:  func(sc *MemberScript) bool { return !sc.Replacing() && caughtUp("X")(sc) && caughtUp("P")(sc) }},
+	}
+}
+
+// snapshotIndexes returns the indexes of the snapshot files on slot i's
+// disk, oldest first, and the newest one's path.
+func (sc *MemberScript) snapshotIndexes(i int) (indexes []uint64, newest string) {
+	sl := sc.s.slots[i]
+	dir := path.Join(sl.cfg.DataDir, "member", "snap")
+	names, _ := sl.disk.ReadDir(dir)
+	slices.Sort(names)
+	for _, n := range names {
+		var term, index uint64
+		if _, err := fmt.Sscanf(n, "%016x-%016x.snap", &term, &index); err == nil && path.Ext(n) == ".snap" {
+			indexes = append(indexes, index)
+			newest = path.Join(dir, n)
+		}
+	}
+	return indexes, newest
+}
+
+// received is the index of the snapshot slot i's member logged it
+// restored from the leader (0 if none).
+func (sc *MemberScript) received(i int) uint64 {
+	var index uint64
+	for _, l := range sc.logged {
+		var term uint64
+		if l.slot == i {
+			if _, err := fmt.Sscanf(l.text, "restored snapshot at index %d (term %d) from the leader", &index, &term); err == nil {
+				return index
+			}
+		}
+	}
+	return 0
+}
+
+// markers returns the snapshot markers slot i's WAL holds (those a restart
+// may start from).
+func (sc *MemberScript) markers(i int) []uint64 {
+	sl := sc.s.slots[i]
+	ms, _ := wal.ValidSnapshots(sl.disk, path.Join(sl.cfg.DataDir, "member", "wal"))
+	var out []uint64
+	for _, m := range ms {
+		out = append(out, m.Index)
+	}
+	return out
+}
+
+// damagedSnapshotScript: a member is down for a while, and catches up by a snapshot from
+// the leader — a jump in its log, from the last entry it had to the
+// snapshot's index. Stopped, that snapshot is damaged: the restart sets it
+// aside and starts from the member's own older snapshot, whose WAL holds
+// the entries after it up to the jump and then those after the jump, but
+// not the ones in between, which were committed. It must refuse, naming
+// its data directory and the damaged snapshot (and the operator replaces
+// it), not stop with raft's error about a commit index out of range, which
+// names no file.
+func damagedSnapshotScript() []MemberStep {
+	var before uint64 // what F had applied when it was cut off
+	return []MemberStep{
+		{Say: "{L} leads, clients write; {F} has a snapshot of its own: it crashes",
+			Within: 5 * Second,
+			Until: func(sc *MemberScript) bool {
+				l := sc.Leader()
+				if l < 0 || sc.Member(l).Applied() < 120 {
+					return false
+				}
+				snaps, _ := sc.snapshotIndexes(sc.Other(l))
+				return len(snaps) > 0
+			},
+			Do: func(sc *MemberScript) {
+				sc.Label("L", sc.Leader())
+				sc.Label("F", sc.Other(sc.Leader()))
+				before = sc.Member(sc.Node("F")).Applied()
+				sc.Crash(sc.Node("F"))
+			}},
+		{Say: "the others have gone on, and compacted the log {F} would need: restart it",
+			Within: 10 * Second,
+			Until: func(sc *MemberScript) bool {
+				l := sc.Leader()
+				if l < 0 {
+					return false
+				}
+				snaps, _ := sc.snapshotIndexes(l)
+				return len(snaps) > 0 && snaps[len(snaps)-1] > before+sc.s.cfg.SnapshotCatchUpEntries
+			},
+			Do: func(sc *MemberScript) { sc.Restart(sc.Node("F")) }},
+		{Say: "{F} restored a snapshot from the leader, a jump in its log: crash it, and flip a bit in that snapshot",
+			Within: 3 * Second,
+			Until:  func(sc *MemberScript) bool { return sc.received(sc.Node("F")) > 0 },
+			Do: func(sc *MemberScript) {
+				f := sc.Node("F")
+				sc.Crash(f)
+				n := sc.received(f)
+				snaps, newest := sc.snapshotIndexes(f)
+				markers := sc.markers(f)
+				if len(snaps) < 2 || snaps[len(snaps)-1] != n || snaps[len(snaps)-2] > before || !slices.Contains(markers, snaps[len(snaps)-2]) {
+					sc.Fail("script: %s's snapshots are at %v (WAL markers %v); want the received one (%d) newest, and before it one of its own, at or below %d, that its WAL knows", sc.Name(f), snaps, markers, n, before)
+					return
+				}
+				sl := sc.s.slots[f]
+				st, err := sl.disk.Stat(newest)
+				if err != nil || sl.disk.FlipBit(newest, st.Size/2, 3) != nil {
+					sc.Fail("script: cannot flip a bit in %s: %v", newest, err)
+					return
+				}
+				sl.corrupted, sl.mustRefuse = true, true
+				sc.s.res.Stats.Corruptions++
+				sc.Note("flip bit 3 of byte %d of %s: without it there is the snapshot at %d, and entries up to about %d, then after %d", st.Size/2, newest, snaps[len(snaps)-2], before, n)
+			}},
+		{Say: "restart {F}: it must refuse, naming its data directory and the damaged snapshot",
+			Do: func(sc *MemberScript) { sc.Restart(sc.Node("F")) }},
+		{Say: "{F} refused to start; the operator replaces it",
+			Within: 100 * Millisecond,
+			Until:  func(sc *MemberScript) bool { return sc.s.slots[sc.Node("F")].state == slotCorrupt }},
+		{Say: "{F}'s replacement joined, was promoted and caught up",
+			Within: 10 * Second,
+			Until:  func(sc *MemberScript) bool { return !sc.Replacing() && caughtUp("F")(sc) }},
 	}
 }

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -120,7 +121,8 @@ func (s *memberSim) memberConfig(sl *slot, state, initial string) server.Config 
 	return cfg
 }
 
-// walSegmentSize is small so that runs cut and release segments often.
+// walSegmentSize is small so that runs cut and release segments often
+// (MemberConfig.WALSegmentSize may make it smaller still).
 const walSegmentSize = 64 << 10
 
 // start runs a member process on the slot's disk, as `raftkv` starting
@@ -136,7 +138,7 @@ func (s *memberSim) start(sl *slot) error {
 		Clock:        memberClock{sl},
 		Rand:         rand.New(rand.NewPCG(s.cfg.Seed, uint64(sl.idx)<<32|uint64(sl.incarnation))),
 		Logger:       memberLogger{sl},
-		WALOptions:   []wal.Option{wal.WithSegmentSize(walSegmentSize)},
+		WALOptions:   []wal.Option{wal.WithSegmentSize(cmp.Or(s.cfg.WALSegmentSize, walSegmentSize))},
 		FetchCluster: s.fetchCluster,
 	})
 	if err != nil {
