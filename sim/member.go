@@ -30,9 +30,6 @@ type MemberConfig struct {
 	// small, so that snapshots are taken and sent while faults happen.
 	SnapshotCount          uint64
 	SnapshotCatchUpEntries uint64
-	// WALSegmentSize, if set, replaces the members' WAL segment size (64
-	// KiB), so that a short run releases segments.
-	WALSegmentSize int64
 	// Trace: 0 = none, 1 = readable events, 2 = also the members' log
 	// lines and every client operation, 3 = also the leader's view of
 	// each follower's progress, every second.

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -121,8 +120,7 @@ func (s *memberSim) memberConfig(sl *slot, state, initial string) server.Config 
 	return cfg
 }
 
-// walSegmentSize is small so that runs cut and release segments often
-// (MemberConfig.WALSegmentSize may make it smaller still).
+// walSegmentSize is small so that runs cut and release segments often.
 const walSegmentSize = 64 << 10
 
 // start runs a member process on the slot's disk, as `raftkv` starting
@@ -138,7 +136,7 @@ func (s *memberSim) start(sl *slot) error {
 		Clock:        memberClock{sl},
 		Rand:         rand.New(rand.NewPCG(s.cfg.Seed, uint64(sl.idx)<<32|uint64(sl.incarnation))),
 		Logger:       memberLogger{sl},
-		WALOptions:   []wal.Option{wal.WithSegmentSize(cmp.Or(s.cfg.WALSegmentSize, walSegmentSize))},
+		WALOptions:   []wal.Option{wal.WithSegmentSize(walSegmentSize)},
 		FetchCluster: s.fetchCluster,
 	})
 	if err != nil {
