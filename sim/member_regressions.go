@@ -38,6 +38,18 @@ type Regression struct {
 // Regressions lists the member-level simulator's regression scripts.
 var Regressions = []Regression{
 	{
+		Name:  "waiting-requests-retried-in-the-order-made",
+		Bug:   "requests waiting for a leader were retried and answered in Go's map order, so a run did not replay from its seed",
+		Fix:   "server/requests.go (waitingWhere: oldest first, by request ID)",
+		Found: "seed 2",
+		Config: func(seed uint64) MemberConfig {
+			cfg := scripted(seed, 3, orderOfRequestsScript())
+			cfg.Clients = 12 // several requests waiting at each member
+			return cfg
+		},
+		Replays: true,
+	},
+	{
 		Name:  "torn-wal-tail-is-cut",
 		Bug:   "a crash in the middle of a WAL write left a tail the restart took for corruption: the member refused to start after an ordinary crash",
 		Fix:   "wal/scanner.go, wal/repair.go (a torn last write is cut, and kept in a .broken file)",
@@ -590,5 +602,51 @@ func damagedSnapshotScript() []MemberStep {
 		{Say: "{F}'s replacement joined, was promoted and caught up",
 			Within: 10 * Second,
 			Until:  func(sc *MemberScript) bool { return !sc.Replacing() && caughtUp("F")(sc) }},
+	}
+}
+
+// stalled counts the members that know no leader and hold at least n
+// requests waiting for one.
+func (sc *MemberScript) stalled(n int) int {
+	count := 0
+	for i := range sc.Members() {
+		if m := sc.Member(i); m != nil {
+			if lead, _ := m.Leader(); lead == 0 && m.Stats().ProposalsPending >= n {
+				count++
+			}
+		}
+	}
+	return count
+}
+
+// orderOfRequestsScript: with no leader, requests pile up at every member,
+// waiting; once a leader is elected they are all retried at once (or, past
+// their deadline, all failed at once). Done in Go's map order, they went
+// into the log, and clients heard their answers, in a different order on
+// every run: a seed did not replay. TestRegressions runs this twice and
+// compares the runs.
+func orderOfRequestsScript() []MemberStep {
+	return []MemberStep{
+		{Say: "{L} leads, clients write; cut every member off from every other: no one can lead",
+			Until: leads(50), Within: 5 * Second,
+			Do: func(sc *MemberScript) {
+				sc.Label("L", sc.Leader())
+				for i := range sc.Members() {
+					sc.Isolate(i)
+				}
+			}},
+		{Say: "no member knows a leader; two hold requests waiting for one, one of them three or more: heal the network",
+			Within: 5 * Second,
+			Until:  func(sc *MemberScript) bool { return sc.stalled(0) == sc.Members() && sc.stalled(2) >= 2 && sc.stalled(3) >= 1 },
+			Do:     func(sc *MemberScript) { sc.HealNetwork() }},
+		{Say: "{N} leads, and the waiting requests go to it, in the order they were made",
+			Within: 3 * Second,
+			Until: func(sc *MemberScript) bool {
+				if l := sc.Leader(); l >= 0 {
+					sc.Label("N", l)
+					return true
+				}
+				return false
+			}},
 	}
 }

@@ -31,7 +31,12 @@ func TestRegressions(t *testing.T) {
 			if r.Replays {
 				again := RunMember(cfg)
 				if again.Digest != res.Digest || !slices.Equal(again.Trace, res.Trace) {
-					t.Fatalf("%s: two runs of one configuration differ", r.Name)
+					for i := range min(len(res.Trace), len(again.Trace)) {
+						if res.Trace[i] != again.Trace[i] {
+							t.Fatalf("%s: two runs of one configuration differ, from line %d:\n%s\n%s", r.Name, i, res.Trace[i], again.Trace[i])
+						}
+					}
+					t.Fatalf("%s: two runs of one configuration differ (digests %x and %x)", r.Name, res.Digest, again.Digest)
 				}
 			}
 		})
