@@ -50,6 +50,15 @@ var Regressions = []Regression{
 		Replays: true,
 	},
 	{
+		Name:  "write-pending-at-the-end-is-in-the-history",
+		Bug:   "writes still waiting for an answer when the run ended were left out of the history, so a read of what one wrote looked like a read of a value nobody wrote (a bug of the simulator's checks)",
+		Fix:   "sim/member_checks.go (finalChecks: a write still waiting is an operation of unknown outcome)",
+		Found: "seed 135",
+		Config: func(seed uint64) MemberConfig {
+			return scripted(seed, 3, pendingAtTheEndScript())
+		},
+	},
+	{
 		Name:  "torn-wal-tail-is-cut",
 		Bug:   "a crash in the middle of a WAL write left a tail the restart took for corruption: the member refused to start after an ordinary crash",
 		Fix:   "wal/scanner.go, wal/repair.go (a torn last write is cut, and kept in a .broken file)",
@@ -648,5 +657,56 @@ func orderOfRequestsScript() []MemberStep {
 				}
 				return false
 			}},
+	}
+}
+
+// writeSeenWhilePending finds a client whose write, sent through slot i,
+// still waits for its answer while another client has already read what it
+// wrote (-1 if none).
+func (sc *MemberScript) writeSeenWhilePending(i int) (int, string) {
+	for ci, c := range sc.s.clients {
+		r := c.cur
+		if c.gone || r == nil || r.outcome != pending || r.member != sc.Name(i) || (r.kind != opPut && r.kind != opCAS) {
+			continue
+		}
+		for _, o := range sc.s.hist.ops {
+			if o.outcome == outcomeOK && (o.kind == opGet || o.kind == opGetSerializable) && o.found && o.got.value == r.value {
+				return ci, r.String()
+			}
+		}
+	}
+	return -1, ""
+}
+
+// pendingAtTheEndScript: a client dies while its write waits for an
+// answer, after another client has read what that write wrote. The end of
+// the run finds the write neither acknowledged nor failed: it may have
+// happened, and it must be in the history the checks judge (as an
+// operation of unknown outcome), or the read looks like a read of a value
+// nobody wrote. (The same happens to any write still in flight when a run
+// ends.)
+func pendingAtTheEndScript() []MemberStep {
+	return []MemberStep{
+		{Say: "{L} leads, clients write; {F}'s disk becomes slow: writes through it take effect long before it answers",
+			Until: leads(50), Within: 5 * Second,
+			Do: func(sc *MemberScript) {
+				sc.Label("L", sc.Leader())
+				sc.Label("F", sc.Other(sc.Leader()))
+				sc.SlowDisk(sc.Node("F"))
+			}},
+		{Say: "a client's write through {F} waits for its answer, and another client has read what it wrote: the first client dies",
+			Within: 8 * Second,
+			Until: func(sc *MemberScript) bool {
+				c, write := sc.writeSeenWhilePending(sc.Node("F"))
+				if c < 0 {
+					return false
+				}
+				sc.s.clients[c].stop()
+				sc.Note("the write that will never be answered: %s", write)
+				return true
+			}},
+		{Say: "{F}'s disk is fast again; the run ends with that write still waiting",
+			After: Second,
+			Do:    func(sc *MemberScript) { sc.FastDisk(sc.Node("F")) }},
 	}
 }
