@@ -129,6 +129,9 @@ type memberSim struct {
 	tl        *Timeline
 	pic       *recorder
 	script    *MemberScript
+	// proposalsNotDoubled counts the forwarded proposals the network would
+	// have delivered twice (send).
+	proposalsNotDoubled int
 }
 
 // RunMember runs one member-level simulation.

@@ -318,6 +318,7 @@ func (s *memberSim) send(from *slot, msg raft.Message) {
 		// none; its transport, over TCP, never delivers a message twice.
 		// So proposals are lost, delayed and reordered here, not doubled.
 		copies = 1
+		s.proposalsNotDoubled++
 	}
 	if copies == 0 {
 		s.res.Stats.Dropped++
