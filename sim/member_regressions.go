@@ -50,6 +50,33 @@ var Regressions = []Regression{
 		Replays: true,
 	},
 	{
+		Name:  "only-the-leader-answers-a-keep-alive",
+		Bug:   "a follower answered a keep-alive from its own apply, \"renewed\", while the leader's revocation of the lease was right behind it in the log",
+		Fix:   "server/api.go (KeepAlive: only the leader answers; a follower's gateway forwards), server/gateway_lease.go",
+		Found: "seeds 205, 558, 690",
+		Config: func(seed uint64) MemberConfig {
+			return scripted(seed, 5, keepAliveThroughFollowerScript())
+		},
+	},
+	{
+		Name:  "re-elected-leader-refuses-a-renewal-ahead-of-its-revocation",
+		Bug:   "a re-elected leader renewed, then revoked, a lease it had already found expired: the keep-alive was acknowledged and the lease deleted right after",
+		Fix:   "server/leases.go (revocations this member decided on outlive its leadership changes; applyRenewal)",
+		Found: "seeds 302, 1482",
+		Config: func(seed uint64) MemberConfig {
+			return scripted(seed, 3, reelectedLeaderScript(1))
+		},
+	},
+	{
+		Name:  "every-renewal-ahead-of-a-revocation-is-refused",
+		Bug:   "with two keep-alives ahead of a revocation in the log, the first was refused and the second acknowledged, and the lease deleted right after",
+		Fix:   "server/leases.go (a revocation remembers its log index: every renewal before it is refused)",
+		Found: "seed 222",
+		Config: func(seed uint64) MemberConfig {
+			return scripted(seed, 3, reelectedLeaderScript(2))
+		},
+	},
+	{
 		Name:  "proposals-are-not-doubled-by-the-network",
 		Bug:   "the simulated network delivered a forwarded proposal twice, and it was applied twice — which raftkv's TCP transport never does (a bug of the simulator)",
 		Fix:   "sim/member_slot.go (send: proposals are lost, delayed and reordered, never doubled)",
@@ -659,8 +686,10 @@ func orderOfRequestsScript() []MemberStep {
 			}},
 		{Say: "no member knows a leader; two hold requests waiting for one, one of them three or more: heal the network",
 			Within: 5 * Second,
-			Until:  func(sc *MemberScript) bool { return sc.stalled(0) == sc.Members() && sc.stalled(2) >= 2 && sc.stalled(3) >= 1 },
-			Do:     func(sc *MemberScript) { sc.HealNetwork() }},
+			Until: func(sc *MemberScript) bool {
+				return sc.stalled(0) == sc.Members() && sc.stalled(2) >= 2 && sc.stalled(3) >= 1
+			},
+			Do: func(sc *MemberScript) { sc.HealNetwork() }},
 		{Say: "{N} leads, and the waiting requests go to it, in the order they were made",
 			Within: 3 * Second,
 			Until: func(sc *MemberScript) bool {

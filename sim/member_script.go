@@ -151,6 +151,9 @@ func (sc *MemberScript) SlowDisk(i int) {
 	sc.s.applyFault(Fault{Kind: FaultSlowDisk, Node: i})
 }
 
+// FsyncTakes makes every fsync of slot i's disk take d (0: as usual).
+func (sc *MemberScript) FsyncTakes(i int, d Time) { sc.s.slots[i].fsyncTakes = d }
+
 // FastDisk ends SlowDisk.
 func (sc *MemberScript) FastDisk(i int) { sc.s.diskOK(sc.s.slots[i]) }
 

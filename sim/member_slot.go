@@ -47,10 +47,13 @@ type slot struct {
 	// A member is busy while an fsync it started has not finished (offset
 	// is the virtual time consumed by its current step), and does nothing
 	// while paused; its inputs wait in inbox meanwhile.
-	offset        Time
-	busyUntil     Time
-	paused        bool
-	slowDisk      bool
+	offset    Time
+	busyUntil Time
+	paused    bool
+	slowDisk  bool
+	// fsyncTakes, if set, is how long every fsync takes (a script's slow
+	// disk, slow by a known amount).
+	fsyncTakes    Time
 	inbox         []func(*server.Member)
 	tickQueued    bool
 	wakeScheduled bool
@@ -279,7 +282,10 @@ func (s *memberSim) process(sl *slot) {
 // or 20–400 ms while the member's disk is slow.
 func (s *memberSim) fsyncDelay(sl *slot) {
 	d := s.between(100*Microsecond, 2*Millisecond)
-	if sl.slowDisk {
+	switch {
+	case sl.fsyncTakes > 0:
+		d = sl.fsyncTakes
+	case sl.slowDisk:
 		d = s.between(20*Millisecond, 400*Millisecond)
 	}
 	sl.offset += d
