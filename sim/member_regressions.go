@@ -5,6 +5,7 @@ import (
 	"path"
 	"slices"
 
+	"github.com/raftkv/raftkv/raft"
 	"github.com/raftkv/raftkv/server"
 	"github.com/raftkv/raftkv/wal"
 )
@@ -74,6 +75,15 @@ var Regressions = []Regression{
 		Found: "seed 222",
 		Config: func(seed uint64) MemberConfig {
 			return scripted(seed, 3, reelectedLeaderScript(2))
+		},
+	},
+	{
+		Name:  "replacement-done-only-when-every-member-applied-the-promotion",
+		Bug:   "the operator called a promotion done when the leader had applied it, then the leader's disk failed for good: the two others, neither of which knew the promotion had committed, could never elect a leader (a bug of the simulator's operator)",
+		Fix:   "sim/member_operator.go (operatorStep: done once every running member lists the new member as a voter)",
+		Found: "seed 2948",
+		Config: func(seed uint64) MemberConfig {
+			return scripted(seed, 3, promotionAppliedScript())
 		},
 	},
 	{
@@ -774,5 +784,107 @@ func duplicatingNetworkScript() []MemberStep {
 			Within: 10 * Second,
 			Until:  func(sc *MemberScript) bool { return sc.s.proposalsNotDoubled-before >= 25 },
 			Do:     func(sc *MemberScript) { sc.s.net.dupRate, sc.s.net.maxDelay = 0, 2*Millisecond }},
+	}
+}
+
+// promotionOf returns the index of the entry in m that promotes member id
+// (0 if none): a configuration change adding it as a voter.
+func promotionOf(m raft.Message, id uint64) uint64 {
+	for _, e := range m.Entries {
+		var cc raft.ConfChange
+		if e.Type == raft.EntryConfChange && cc.UnmarshalBinary(e.Data) == nil && cc.Type == raft.ConfChangeAddVoter && cc.NodeID == id {
+			return e.Index
+		}
+	}
+	return 0
+}
+
+// listsAsVoter reports whether the member on slot i lists slot j's member (as the
+// operator's replacement left it) as a voter.
+func (sc *MemberScript) listsAsVoter(i, j int) bool {
+	info, ok := memberWithURL(sc.Member(i).Members(), sc.s.slots[j].peerURL)
+	return ok && info.ID == sc.Member(j).ID() && !info.IsLearner
+}
+
+// damageSyncedWAL flips a bit in a record of slot i's WAL (the member is
+// down) that a completed write follows: the member must refuse to start.
+func (sc *MemberScript) damageSyncedWAL(i int) {
+	recs := sc.walRecords(i)
+	for k := len(recs) - 1; k >= 0; k-- {
+		if recs[k].Type == wal.RecordEntries && completedWriteAfter(recs[k+1:]) {
+			sc.flipInWAL(i, recs, k, 12, 0)
+			return
+		}
+	}
+	sc.Fail("script: %s's WAL has no record that a completed write follows", sc.Name(i))
+}
+
+// promotionAppliedScript: a new member's promotion commits on the leader,
+// and the leader applies it; the other two members have it in their logs
+// but do not know yet that it committed, so their configuration still has
+// the new member as a learner (a configuration takes effect when applied,
+// as in etcd). If the leader were lost for good right then, neither could
+// be elected: the follower needs the leader's vote, the new member is no
+// voter in its own eyes. So an operator waits until every member has
+// applied the promotion before calling the replacement done — and only
+// then does anything else (here, the leader's disk fails for good).
+func promotionAppliedScript() []MemberStep {
+	return []MemberStep{
+		{Say: "{L} leads, clients write; the operator replaces {X}",
+			Until: leads(50), Within: 5 * Second,
+			Do: func(sc *MemberScript) {
+				l := sc.Leader()
+				sc.Label("L", l)
+				sc.Label("G", sc.Other(l))
+				sc.Label("X", sc.Other(l, sc.Node("G")))
+				sc.Replace(sc.Node("X"))
+			}},
+		{Say: "the new member on {X} has joined; once {G} acknowledges its promotion, what {L} sends {G} and {X} is lost for a second",
+			Within: 8 * Second,
+			Until: func(sc *MemberScript) bool {
+				return sc.operatorPhase() == opPromoting && sc.Up(sc.Node("X")) && sc.Member(sc.Node("X")).ID() == sc.s.op.newID
+			},
+			Do: func(sc *MemberScript) {
+				l, g, x := sc.Node("L"), sc.Node("G"), sc.Node("X")
+				id := sc.s.op.newID
+				var promotion uint64
+				sc.watch = func(from int, m raft.Message) {
+					switch {
+					case from == l && m.To == sc.Member(g).ID() && promotion == 0:
+						promotion = promotionOf(m, id)
+					case from == g && m.Type == raft.MsgAppResp && !m.Reject && promotion != 0 && m.Index >= promotion:
+						sc.watch = nil
+						sc.CutOneWay(l, g)
+						sc.CutOneWay(l, x)
+						sc.Note("%s acknowledged the promotion (index %d): the links from %s are cut", sc.Name(g), promotion, sc.Name(l))
+						sc.s.after(Second, func() {
+							sc.HealNetwork()
+							sc.Note("the links from %s are back", sc.Name(l))
+						})
+					}
+				}
+			}},
+		{Say: "the promotion is applied on {L}; {G} does not know it committed",
+			Within: 5 * Second,
+			Until:  func(sc *MemberScript) bool { return sc.listsAsVoter(sc.Node("L"), sc.Node("X")) },
+			Do: func(sc *MemberScript) {
+				if sc.listsAsVoter(sc.Node("G"), sc.Node("X")) {
+					sc.Fail("script: %s applied the promotion as soon as %s did", sc.Name(sc.Node("G")), sc.Name(sc.Node("L")))
+				}
+			}},
+		{Say: "the operator calls the replacement done; {L}'s disk fails for good",
+			Within: 5 * Second,
+			Until:  func(sc *MemberScript) bool { return !sc.Replacing() },
+			Do: func(sc *MemberScript) {
+				l := sc.Node("L")
+				sc.Crash(l)
+				sc.damageSyncedWAL(l)
+				sc.Restart(l)
+			}},
+		{Say: "{G} and {X} elect a leader, and the operator replaces {L}",
+			Within: 10 * Second,
+			Until: func(sc *MemberScript) bool {
+				return sc.Leader() >= 0 && sc.Leader() != sc.Node("L") && !sc.Replacing() && caughtUp("L")(sc)
+			}},
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/raftkv/raftkv/raft"
 	"github.com/raftkv/raftkv/server"
 )
 
@@ -25,6 +26,8 @@ type MemberScript struct {
 	oneWay map[[2]int]bool
 	// logged is every line the members logged, for Logged.
 	logged []loggedLine
+	// watch, if set, sees every message a member sends, as it leaves.
+	watch func(from int, m raft.Message)
 	stepper[*MemberScript]
 }
 

@@ -294,6 +294,9 @@ func (s *memberSim) fsyncDelay(sl *slot) {
 // send puts one message on the simulated network.
 func (s *memberSim) send(from *slot, msg raft.Message) {
 	s.res.Stats.Messages++
+	if s.script != nil && s.script.watch != nil {
+		s.script.watch(from.idx, msg)
+	}
 	if msg.Type == raft.MsgVoteResp && !msg.Reject {
 		s.obs.grant(s, msg.From, msg.To, msg.Term)
 	}
