@@ -35,8 +35,19 @@ type operator struct {
 	why          string
 	// newURL is where a member being moved goes.
 	newURL string
-	// pendingUntil: a request is out; wait for it (or this long).
+	// pendingUntil: a request is out; wait for it (or this long) — unless
+	// the member it went to stopped (asked, in its life askedLife): then
+	// the connection broke, and the operator knows at once that no answer
+	// will come.
 	pendingUntil Time
+	asked        *slot
+	askedLife    int
+}
+
+// waiting reports whether the operator still waits for the answer to a
+// request.
+func (op *operator) waiting(now Time) bool {
+	return now < op.pendingUntil && op.asked != nil && op.asked.m != nil && op.asked.incarnation == op.askedLife
 }
 
 type operatorPhase uint8
@@ -54,7 +65,7 @@ const operatorDeadline = 3 * Second
 
 func (s *memberSim) operatorStep() {
 	op := &s.op
-	if s.now < op.pendingUntil {
+	if op.waiting(s.now) {
 		return
 	}
 	lead := s.leader()
@@ -219,6 +230,7 @@ func (s *memberSim) moveStep(lead *slot) {
 // operatorRequest sends one membership request to the leader.
 func (s *memberSim) operatorRequest(lead *slot, what string, call func(*server.Member, time.Time, func(server.Result))) {
 	s.op.pendingUntil = s.now + operatorDeadline + Second
+	s.op.asked, s.op.askedLife = lead, lead.incarnation
 	s.input(lead, func(m *server.Member) {
 		deadline := memberClock{lead}.Now().Add(time.Duration(operatorDeadline) * time.Microsecond)
 		call(m, deadline, func(r server.Result) {

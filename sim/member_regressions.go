@@ -87,6 +87,15 @@ var Regressions = []Regression{
 		},
 	},
 	{
+		Name:  "member-add-unanswered-and-a-stale-leader",
+		Bug:   "with its member add unanswered (the leader crashed), the operator took a just-elected leader's stale member list — the removed member still under the URL — for the addition, and the new member took the removed member's ID (a bug of the simulator's operator)",
+		Fix:   "sim/member_operator.go (opAdding: the ID member add returns, or one under the URL that is not the removed member's; start only once the peer asked lists it)",
+		Found: "seed 21010, with -duration 60s",
+		Config: func(seed uint64) MemberConfig {
+			return scripted(seed, 5, staleLeaderScript())
+		},
+	},
+	{
 		Name:  "proposals-are-not-doubled-by-the-network",
 		Bug:   "the simulated network delivered a forwarded proposal twice, and it was applied twice — which raftkv's TCP transport never does (a bug of the simulator)",
 		Fix:   "sim/member_slot.go (send: proposals are lost, delayed and reordered, never doubled)",
@@ -886,5 +895,99 @@ func promotionAppliedScript() []MemberStep {
 			Until: func(sc *MemberScript) bool {
 				return sc.Leader() >= 0 && sc.Leader() != sc.Node("L") && !sc.Replacing() && caughtUp("L")(sc)
 			}},
+	}
+}
+
+// removalOf returns the index of the entry in m that removes member id (0
+// if none).
+func removalOf(m raft.Message, id uint64) uint64 {
+	for _, e := range m.Entries {
+		var cc raft.ConfChange
+		if e.Type == raft.EntryConfChange && cc.UnmarshalBinary(e.Data) == nil && cc.Type == raft.ConfChangeRemove && cc.NodeID == id {
+			return e.Index
+		}
+	}
+	return 0
+}
+
+// staleLeaderScript: the operator removes a member, and its member add
+// gets no answer: the leader crashed. The new leader has the removal in
+// its log but has not applied it yet (its disk is slow, and its
+// predecessor's commit never reached it), so its member list still has
+// the removed member under the very peer URL the new member is to use.
+// The operator must not take that for its addition: the new member would
+// join under the removed member's ID, and nobody would ever send it the
+// log.
+func staleLeaderScript() []MemberStep {
+	slowOthers := func(sc *MemberScript, d Time) {
+		for i := range sc.Members() {
+			if i != sc.Node("L") {
+				sc.FsyncTakes(i, d)
+			}
+		}
+	}
+	return []MemberStep{
+		{Say: "{L} leads, clients write; the operator replaces {X}; once two members acknowledge the removal, what {L} sends is lost",
+			Until: leads(50), Within: 5 * Second,
+			Do: func(sc *MemberScript) {
+				l := sc.Leader()
+				sc.Label("L", l)
+				sc.Label("X", sc.Other(l))
+				sc.Replace(sc.Node("X"))
+				id := sc.s.op.oldID
+				var removal uint64
+				acks := map[int]bool{}
+				sc.watch = func(from int, m raft.Message) {
+					switch {
+					case from == l && removal == 0:
+						removal = removalOf(m, id)
+					case from != l && m.Type == raft.MsgAppResp && !m.Reject && removal != 0 && m.Index >= removal:
+						acks[from] = true
+						if len(acks) == 2 {
+							sc.watch = nil
+							for i := range sc.Members() {
+								if i != l {
+									sc.CutOneWay(l, i)
+								}
+							}
+							sc.Note("two members acknowledged the removal (index %d): the links from %s are cut", removal, sc.Name(l))
+						}
+					}
+				}
+			}},
+		{Say: "{L} applied the removal and the operator sent it member add: {L} crashes, the others' disks become slow",
+			Within: 5 * Second,
+			Until:  func(sc *MemberScript) bool { return sc.operatorPhase() == opAdding && sc.s.op.waiting(sc.Now()) },
+			Do: func(sc *MemberScript) {
+				sc.Crash(sc.Node("L"))
+				sc.HealNetwork()
+				slowOthers(sc, 800*Millisecond)
+			}},
+		{Say: "{N} leads, and has not applied the removal: it lists the removed member under {X}'s peer URL; the operator, with no answer to its member add, looks at the cluster",
+			Within: 5 * Second,
+			Until: func(sc *MemberScript) bool {
+				n := sc.Leader()
+				if n < 0 || n == sc.Node("L") || sc.s.op.newID != 0 || sc.listedAt(n, sc.Node("X")) != sc.s.op.oldID {
+					return false
+				}
+				sc.Label("N", n)
+				return true
+			},
+			Do: func(sc *MemberScript) {
+				sc.s.operatorStep()
+				slowOthers(sc, 0)
+				sc.Restart(sc.Node("L"))
+			}},
+		{Say: "a new member started on {X}, under an ID of its own",
+			Within: 8 * Second,
+			Until:  func(sc *MemberScript) bool { return sc.Up(sc.Node("X")) },
+			Do: func(sc *MemberScript) {
+				if id := sc.Member(sc.Node("X")).ID(); id == sc.s.op.oldID {
+					sc.Fail("the operator took a stale member list for its member add: the new member on %s started under the removed member's ID %x", sc.Name(sc.Node("X")), id)
+				}
+			}},
+		{Say: "the replacement of {X} is done, and it has caught up",
+			Within: 8 * Second,
+			Until:  func(sc *MemberScript) bool { return !sc.Replacing() && caughtUp("X")(sc) }},
 	}
 }
