@@ -120,7 +120,8 @@ func (s *memberSim) operatorStep() {
 		if op.newID == 0 {
 			// An addition whose answer was lost shows in the member list
 			// (a leader just elected may still list the removed member
-			// under the same URL: seed 21010).
+			// under the same URL: the regression script
+			// member-add-unanswered-and-a-stale-leader).
 			if info, ok := memberWithURL(lm.Members(), op.sl.peerURL); ok && info.ID != op.oldID {
 				op.newID = info.ID
 			}
@@ -161,7 +162,8 @@ func (s *memberSim) operatorStep() {
 			// campaign — and if the leader, the only one that knows the
 			// promotion committed, were lost for good right then (the next
 			// damaged disk), the others could never elect a leader
-			// (seed 2948).
+			// (the regression script
+			// replacement-done-only-when-every-member-applied-the-promotion).
 			for _, sl := range s.slots {
 				if sl.m != nil && !sl.paused {
 					if mi, ok := memberWithURL(sl.m.Members(), op.sl.peerURL); !ok || mi.ID != op.newID || mi.IsLearner {

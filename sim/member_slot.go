@@ -322,10 +322,11 @@ func (s *memberSim) send(from *slot, msg raft.Message) {
 		// Raft takes duplicated messages in its stride — except a
 		// proposal forwarded to the leader: a second copy is a second
 		// request, applied twice (a delete applied again after a later
-		// put: seed 2655). Only client sessions with serial numbers
-		// (Raft thesis §6.3) could filter it, and raftkv, like etcd, has
-		// none; its transport, over TCP, never delivers a message twice.
-		// So proposals are lost, delayed and reordered here, not doubled.
+		// put; the regression script proposals-are-not-doubled-by-the-
+		// network). Only client sessions with serial numbers (Raft thesis
+		// §6.3) could filter it, and raftkv, like etcd, has none; its
+		// transport, over TCP, never delivers a message twice. So
+		// proposals are lost, delayed and reordered here, not doubled.
 		copies = 1
 		s.proposalsNotDoubled++
 	}
