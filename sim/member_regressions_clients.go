@@ -1,5 +1,7 @@
 package sim
 
+import "slices"
+
 // Regression scripts about clients and the network between them and the
 // members: requests waiting for a leader, a write still waiting when the
 // run ends, proposals doubled on the way.
@@ -62,12 +64,24 @@ func (sc *MemberScript) writeSeenWhilePending(i int) (int, string) {
 			continue
 		}
 		for _, o := range sc.s.hist.ops {
-			if o.outcome == outcomeOK && (o.kind == opGet || o.kind == opGetSerializable) && o.found && o.got.value == r.value {
+			if o.outcome == outcomeOK && read(o, r.value) {
 				return ci, r.String()
 			}
 		}
 	}
 	return -1, ""
+}
+
+// read reports whether operation o read value (a get, a range scan, or
+// the current value a failed compare-and-swap returns).
+func read(o *opRecord, value string) bool {
+	switch o.kind {
+	case opGet, opGetSerializable:
+		return o.found && o.got.value == value
+	case opRange, opRangeSerializable, opCAS:
+		return slices.ContainsFunc(o.kvs, func(p kvPair) bool { return p.value == value })
+	}
+	return false
 }
 
 // pendingAtTheEndScript: a client dies while its write waits for an
@@ -79,12 +93,12 @@ func (sc *MemberScript) writeSeenWhilePending(i int) (int, string) {
 // ends.)
 func pendingAtTheEndScript() []MemberStep {
 	return []MemberStep{
-		{Say: "{L} leads, clients write; {F}'s disk becomes slow: writes through it take effect long before it answers",
+		{Say: "{L} leads, clients write; {F}'s disk takes 300 ms an fsync: writes through it take effect long before it answers",
 			Until: leads(50), Within: 5 * Second,
 			Do: func(sc *MemberScript) {
 				sc.Label("L", sc.Leader())
 				sc.Label("F", sc.Other(sc.Leader()))
-				sc.SlowDisk(sc.Node("F"))
+				sc.FsyncTakes(sc.Node("F"), 300*Millisecond)
 			}},
 		{Say: "a client's write through {F} waits for its answer, and another client has read what it wrote: the first client dies",
 			Within: 8 * Second,
@@ -99,7 +113,7 @@ func pendingAtTheEndScript() []MemberStep {
 			}},
 		{Say: "{F}'s disk is fast again; the run ends with that write still waiting",
 			After: Second,
-			Do:    func(sc *MemberScript) { sc.FastDisk(sc.Node("F")) }},
+			Do:    func(sc *MemberScript) { sc.FsyncTakes(sc.Node("F"), 0) }},
 	}
 }
 

@@ -311,13 +311,23 @@ func staleLeaderScript() []MemberStep {
 					}
 				}
 			}},
-		{Say: "{L} applied the removal and the operator sent it member add: {L} crashes, the others' disks become slow",
+		{Say: "{L} applied the removal and the operator sent it member add: {L} crashes; the others' disks will be slow from the next leader's first append on",
 			Within: 5 * Second,
 			Until:  func(sc *MemberScript) bool { return sc.operatorPhase() == opAdding && sc.s.op.waiting(sc.Now()) },
 			Do: func(sc *MemberScript) {
-				sc.Crash(sc.Node("L"))
+				l := sc.Node("L")
+				term := sc.Member(l).RaftStatus().Term
+				sc.Crash(l)
 				sc.HealNetwork()
-				slowOthers(sc, 800*Millisecond)
+				// The new leader's first entry takes 800 ms to reach a
+				// follower's disk: it commits nothing, and applies nothing
+				// of its predecessor's term, for that long.
+				sc.watch = func(from int, m raft.Message) {
+					if m.Type == raft.MsgApp && m.Term > term {
+						sc.watch = nil
+						slowOthers(sc, 800*Millisecond)
+					}
+				}
 			}},
 		{Say: "{N} leads, and has not applied the removal: it lists the removed member under {X}'s peer URL; the operator, with no answer to its member add, looks at the cluster",
 			Within: 5 * Second,
