@@ -5,6 +5,7 @@ import (
 	"path"
 	"slices"
 
+	"github.com/raftkv/raftkv/raft"
 	"github.com/raftkv/raftkv/wal"
 )
 
@@ -219,6 +220,22 @@ func (sc *MemberScript) received(i int) uint64 {
 	return 0
 }
 
+// walSpan returns the indexes of the first and the last entry slot i's
+// WAL holds.
+func (sc *MemberScript) walSpan(i int) (first, last uint64) {
+	sl := sc.s.slots[i]
+	_, _ = wal.Walk(sl.disk, path.Join(sl.cfg.DataDir, "member", "wal"), func(r wal.Record) error {
+		if r.Type == wal.RecordEntries && len(r.Entries) > 0 {
+			if first == 0 {
+				first = r.Entries[0].Index
+			}
+			last = r.Entries[len(r.Entries)-1].Index
+		}
+		return nil
+	})
+	return first, last
+}
+
 // markers returns the snapshot markers slot i's WAL holds (those a restart
 // may start from).
 func (sc *MemberScript) markers(i int) []uint64 {
@@ -259,7 +276,7 @@ func damagedSnapshotScript() []MemberStep {
 				before = sc.Member(sc.Node("F")).Applied()
 				sc.Crash(sc.Node("F"))
 			}},
-		{Say: "the others have gone on, and compacted the log {F} would need: restart it",
+		{Say: "the others have gone on, and compacted the log {F} would need: restart it; once the leader sends it a snapshot, nothing more reaches it",
 			Within: 10 * Second,
 			Until: func(sc *MemberScript) bool {
 				l := sc.Leader()
@@ -269,14 +286,29 @@ func damagedSnapshotScript() []MemberStep {
 				snaps, _ := sc.snapshotIndexes(l)
 				return len(snaps) > 0 && snaps[len(snaps)-1] > before+sc.s.cfg.SnapshotCatchUpEntries
 			},
-			Do: func(sc *MemberScript) { sc.Restart(sc.Node("F")) }},
-		{Say: "{F} restored a snapshot from the leader, a jump in its log: crash it, and flip a bit in that snapshot",
+			Do: func(sc *MemberScript) {
+				f := sc.Node("F")
+				sc.Restart(f)
+				sc.watch = func(from int, m raft.Message) {
+					if m.Type == raft.MsgSnap && m.To == sc.Member(f).ID() {
+						// The snapshot itself goes; what follows does not.
+						sc.watch = nil
+						sc.s.after(0, func() { sc.CutOneWay(from, f) })
+					}
+				}
+			}},
+		{Say: "{F} restored a snapshot from the leader, a jump in its log, and has no entry after it: crash it, and flip a bit in that snapshot",
 			Within: 3 * Second,
 			Until:  func(sc *MemberScript) bool { return sc.received(sc.Node("F")) > 0 },
 			Do: func(sc *MemberScript) {
 				f := sc.Node("F")
 				sc.Crash(f)
+				sc.HealNetwork()
 				n := sc.received(f)
+				if _, last := sc.walSpan(f); last >= n {
+					sc.Fail("script: %s's WAL holds entries up to %d, after the snapshot at %d: a restart from an older snapshot would find the jump in the WAL itself", sc.Name(f), last, n)
+					return
+				}
 				snaps, newest := sc.snapshotIndexes(f)
 				markers := sc.markers(f)
 				if len(snaps) < 2 || snaps[len(snaps)-1] != n || snaps[len(snaps)-2] > before || !slices.Contains(markers, snaps[len(snaps)-2]) {

@@ -133,14 +133,22 @@ func (sc *MemberScript) listedAt(i, j int) uint64 {
 func laggingPeerScript() []MemberStep {
 	return []MemberStep{
 		{Say: "{L} leads, clients write; cut {P} off, and replace {X}",
-			Until: leads(50), Within: 5 * Second,
+			Within: 5 * Second,
+			Until: func(sc *MemberScript) bool {
+				// The lagging peer is to come first in --initial-cluster,
+				// before the leader, so that it is the first to answer a
+				// joining member: m1 must not lead.
+				if l := sc.Leader(); l == 0 {
+					sc.transferLeadership(1)
+					return false
+				}
+				return leads(50)(sc)
+			},
 			Do: func(sc *MemberScript) {
 				l := sc.Leader()
 				sc.Label("L", l)
-				sc.Label("X", sc.Other(l))
-				// The lagging peer comes first in --initial-cluster, so it
-				// is the first to answer a joining member.
-				sc.Label("P", sc.Other(-1, l, sc.Node("X")))
+				sc.Label("P", 0)
+				sc.Label("X", sc.Other(l, 0))
 				sc.Isolate(sc.Node("P"))
 				sc.Replace(sc.Node("X"))
 			}},
