@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/raftkv/raftkv/raft"
@@ -78,20 +79,11 @@ func (sc *MemberScript) Leader() int {
 func (sc *MemberScript) Other(i int, except ...int) int {
 	for k := 1; k <= len(sc.s.slots); k++ {
 		j := (i + k) % len(sc.s.slots)
-		if j != i && !contains(except, j) {
+		if j != i && !slices.Contains(except, j) {
 			return j
 		}
 	}
 	return -1
-}
-
-func contains(xs []int, x int) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // Isolate cuts slot i off from every other slot.
@@ -149,16 +141,8 @@ func (sc *MemberScript) Restart(i int) {
 	sc.s.restart(sl, sl.corrupted)
 }
 
-// SlowDisk makes slot i's fsyncs slow (20-400 ms) until FastDisk.
-func (sc *MemberScript) SlowDisk(i int) {
-	sc.s.applyFault(Fault{Kind: FaultSlowDisk, Node: i})
-}
-
 // FsyncTakes makes every fsync of slot i's disk take d (0: as usual).
 func (sc *MemberScript) FsyncTakes(i int, d Time) { sc.s.slots[i].fsyncTakes = d }
-
-// FastDisk ends SlowDisk.
-func (sc *MemberScript) FastDisk(i int) { sc.s.diskOK(sc.s.slots[i]) }
 
 // Replace has the operator replace slot i's member (member remove, wipe,
 // member add --learner, start, member promote), as it replaces a damaged
