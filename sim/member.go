@@ -77,6 +77,8 @@ type MemberResult struct {
 	// a failure Porcupine holds what VisualizePorcupine draws.
 	Linearizability string
 	Porcupine       *PorcupineReport
+	// ScriptSteps is how many steps of the configuration's script happened.
+	ScriptSteps int
 }
 
 // Passed reports whether every check held.
@@ -222,6 +224,9 @@ func (s *memberSim) run() MemberResult {
 		s.tracef("VIOLATION: %s", s.violation)
 	}
 	s.res.Violation = s.violation
+	if s.script != nil {
+		s.res.ScriptSteps = s.script.i
+	}
 	s.res.Digest = s.digest
 	if s.tl != nil {
 		s.tl.finish(s)
