@@ -110,6 +110,10 @@ func TestEveryCommandInTheDocs(t *testing.T) {
 				t.Errorf("%s: no runner for this command; teach docs/commands_test.go to run it, or show it without \"$ \"", st)
 				runnable = false
 			}
+			if err := checkShows(st); err != nil {
+				t.Errorf("%s: %v", st, err)
+				runnable = false
+			}
 		}
 		// A page with a command the test cannot run is not run; the
 		// others are, whatever an earlier page did.
@@ -313,4 +317,10 @@ func runSim(t *testing.T, bins binaries, scratch string, seen ids, st step) {
 		err = fmt.Errorf("raftsim %s: %w", strings.Join(args, " "), err)
 	}
 	checkOutput(t, seen, st, string(out), err)
+	run := parseRun(string(out))
+	for _, name := range st.shows {
+		for _, problem := range situations[name].check(run) {
+			t.Errorf("%s: the page says this run shows %s (%s), but %s\nit printed:\n%s", st, name, situations[name].about, problem, out)
+		}
+	}
 }

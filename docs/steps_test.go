@@ -7,7 +7,9 @@
 // line must appear in what it prints, in the order quoted; see anyOrder
 // for the exceptions). Blocks without
 // "$ " lines — config files, directory layouts, commands that need root —
-// are illustrations and are not run.
+// are illustrations and are not run. A "<!-- shows: ... -->" line right
+// before a block names what its simulator run must show beyond the quoted
+// lines (situations_test.go).
 package docs_test
 
 import (
@@ -23,12 +25,14 @@ import (
 	"testing"
 )
 
-// step is one "$ command" of a page, with the output lines quoted under it.
+// step is one "$ command" of a page, with the output lines quoted under it,
+// and the situations its run must show (situations_test.go).
 type step struct {
-	file string
-	line int
-	cmd  string
-	want []string
+	file  string
+	line  int
+	cmd   string
+	want  []string
+	shows []string
 }
 
 func (s step) String() string { return fmt.Sprintf("%s:%d: %s", filepath.Base(s.file), s.line, s.cmd) }
@@ -45,19 +49,32 @@ func readSteps(t *testing.T, path string) []step {
 	// current is the step whose output the next lines quote; output
 	// belongs to a command only within the same code block.
 	current := -1
+	// shows is what the runs of the next block (or the current one) must
+	// show, from a "<!-- shows: ... -->" line right before it.
+	var shows, nextShows []string
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
 		if strings.HasPrefix(strings.TrimSpace(line), "```") {
 			inBlock = !inBlock
 			current = -1
+			shows, nextShows = nextShows, nil
+			if !inBlock {
+				shows = nil
+			}
 			continue
 		}
 		if !inBlock {
+			nextShows = nil
+			if m := showsComment.FindStringSubmatch(strings.TrimSpace(line)); m != nil {
+				for _, name := range strings.Split(m[1], ",") {
+					nextShows = append(nextShows, strings.TrimSpace(name))
+				}
+			}
 			continue
 		}
 		if cmd, ok := strings.CutPrefix(line, "$ "); ok {
-			steps = append(steps, step{file: path, line: n, cmd: cmd})
+			steps = append(steps, step{file: path, line: n, cmd: cmd, shows: shows})
 			current = len(steps) - 1
 			continue
 		}

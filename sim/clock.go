@@ -40,7 +40,7 @@ type event struct {
 	incarnation int
 	msgIndex    int // index into the message arena, for deliveries
 	fault       int // index into the fault schedule
-	// call is what a member-level event does (membersim.go); the
+	// call is what a member-level event does (member_*.go); the
 	// raft-level simulation dispatches on kind and leaves it nil.
 	call func()
 }
@@ -89,3 +89,7 @@ func (q *eventQueue) schedule(e event) {
 }
 
 func (q *eventQueue) next() event { return heap.Pop(q).(event) }
+
+// tickInterval is how often a node's (a member's) raft ticks in both
+// simulations: --heartbeat-interval's default.
+const tickInterval = 100 * Millisecond

@@ -166,37 +166,6 @@ func ParseFaults(s string) (FaultSet, error) {
 	return fs, nil
 }
 
-// GenerateSchedule draws a random fault schedule over [0, until) from rng:
-// partitions and crashes come in episodes that end (heal, restart) before
-// the next one of their kind starts, so a run alternates trouble and calm.
-func GenerateSchedule(rng *rand.Rand, nodes int, until Time, fs FaultSet) []Fault {
-	var out []Fault
-	between := func(lo, hi Time) Time { return lo + Time(rng.Int64N(int64(hi-lo))) }
-	if fs.Partition {
-		for t := between(0, 3*Second); t < until; {
-			end := min(t+between(500*Millisecond, 6*Second), until)
-			out = append(out, randomPartition(rng, nodes, t))
-			out = append(out, Fault{At: end, Kind: FaultHeal})
-			t = end + between(200*Millisecond, 5*Second)
-		}
-	}
-	if fs.Crash {
-		for t := between(0, 4*Second); t < until; {
-			n := rng.IntN(nodes)
-			end := min(t+between(10*Millisecond, 5*Second), until)
-			out = append(out, Fault{At: t, Kind: FaultCrash, Node: n}, Fault{At: end, Kind: FaultRestart, Node: n})
-			t = end + between(100*Millisecond, 4*Second)
-		}
-	}
-	if fs.Compact {
-		for t := between(0, 2*Second); t < until; t += between(100*Millisecond, 3*Second) {
-			out = append(out, Fault{At: t, Kind: FaultCompact, Node: rng.IntN(nodes)})
-		}
-	}
-	slices.SortStableFunc(out, func(a, b Fault) int { return int(a.At - b.At) })
-	return out
-}
-
 func randomPartition(rng *rand.Rand, nodes int, at Time) Fault {
 	switch rng.IntN(4) {
 	case 0:

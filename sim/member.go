@@ -38,6 +38,9 @@ type MemberConfig struct {
 	// operations, and the messages between WindowStart and WindowEnd).
 	Timeline               bool
 	WindowStart, WindowEnd Time
+	// Script, if set, stages the run step by step (member_script.go); the
+	// operator then runs too, to replace the members the script asks it to.
+	Script []MemberStep
 	// LinearizabilityTimeout is the wall time porcupine may search for a
 	// linearization (0: 20 s). A search that runs out fails the seed: a
 	// history nobody checked is not a history that passed.
@@ -74,6 +77,8 @@ type MemberResult struct {
 	// a failure Porcupine holds what VisualizePorcupine draws.
 	Linearizability string
 	Porcupine       *PorcupineReport
+	// ScriptSteps is how many steps of the configuration's script happened.
+	ScriptSteps int
 }
 
 // Passed reports whether every check held.
@@ -125,6 +130,10 @@ type memberSim struct {
 	digest    uint64
 	tl        *Timeline
 	pic       *recorder
+	script    *MemberScript
+	// proposalsNotDoubled counts the forwarded proposals the network would
+	// have delivered twice (send).
+	proposalsNotDoubled int
 }
 
 // RunMember runs one member-level simulation.
@@ -165,6 +174,9 @@ func (s *memberSim) run() MemberResult {
 		}
 		s.tl.WindowStart, s.tl.WindowEnd = max(0, first-500*Millisecond), first+2500*Millisecond
 	}
+	if len(cfg.Script) > 0 {
+		s.script = newMemberScript(s)
+	}
 	s.boot()
 	for i := range s.faults {
 		f := s.faults[i]
@@ -177,8 +189,11 @@ func (s *memberSim) run() MemberResult {
 	s.at(s.healAt, s.healAll)
 	s.startClients()
 	s.every(Second, s.sample)
-	if cfg.Faults.Membership || cfg.Faults.Corrupt {
+	if cfg.Faults.Membership || cfg.Faults.Corrupt || len(cfg.Script) > 0 {
 		s.every(500*Millisecond, s.operatorStep)
+	}
+	if s.script != nil {
+		s.every(scriptEvery, s.scriptTick)
 	}
 	for s.queue.Len() > 0 && s.violation == "" {
 		e := s.queue.next()
@@ -197,6 +212,11 @@ func (s *memberSim) run() MemberResult {
 		}
 	}
 	s.now = min(s.now, cfg.Duration)
+	if s.violation == "" && s.script != nil {
+		if why := s.script.unfinished(); why != "" {
+			s.fail("%s", s.script.expand(why))
+		}
+	}
 	if s.violation == "" {
 		s.finalChecks()
 	}
@@ -204,6 +224,9 @@ func (s *memberSim) run() MemberResult {
 		s.tracef("VIOLATION: %s", s.violation)
 	}
 	s.res.Violation = s.violation
+	if s.script != nil {
+		s.res.ScriptSteps = s.script.i
+	}
 	s.res.Digest = s.digest
 	if s.tl != nil {
 		s.tl.finish(s)

@@ -20,6 +20,7 @@ import (
 //   - no acknowledged write is lost: it is in the history, at the revision
 //     it was acknowledged with, with the value it wrote (both keys of a
 //     two-key txn at that one revision: atomicity);
+//   - no write took effect twice (checkWrittenOnce);
 //   - every read (get or range, linearizable or serializable) returned
 //     exactly the state of the history at its header revision;
 //   - a linearizable read's revision is no older than any write
@@ -126,6 +127,7 @@ func (s *memberSim) finalChecks() {
 		return
 	}
 	s.checkAcked(t)
+	s.checkWrittenOnce(t)
 	s.checkReads(t)
 	s.checkWatches(t)
 	s.checkLeases(t)
@@ -165,6 +167,27 @@ func (s *memberSim) checkAcked(t *truth) {
 		if !ok {
 			s.fail("lost write: %s — revision %d of the committed history does not hold it", r, r.rev)
 			return
+		}
+	}
+}
+
+// checkWrittenOnce: no write took effect twice. Every value a client
+// writes is its own (client and operation number: c2.17), and a client
+// sends a request again only after an answer saying it certainly did not
+// happen; so a value in two revisions is one request applied twice.
+func (s *memberSim) checkWrittenOnce(t *truth) {
+	first := map[string]int64{}
+	for r := int64(2); r <= t.last; r++ {
+		for _, ev := range t.revs[r] {
+			if ev.Type != kv.EventPut || !strings.HasPrefix(string(ev.Kv.Key), "k") {
+				continue // lease keys all hold "held"
+			}
+			v := string(ev.Kv.Value)
+			if at, ok := first[v]; ok {
+				s.fail("a write took effect twice: %s=%s at revisions %d and %d", ev.Kv.Key, v, at, r)
+				return
+			}
+			first[v] = r
 		}
 	}
 }

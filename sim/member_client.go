@@ -35,6 +35,16 @@ type client struct {
 	// seen remembers the last value this client saw per key: its
 	// compare-and-swaps compare against it, so that some succeed.
 	seen map[string]string
+	// gone: the client died (a script stopped it); whatever it had sent
+	// stays unanswered for ever.
+	gone bool
+}
+
+// stop kills the client: answers to its current request are ignored
+// from now on, and it sends nothing more.
+func (c *client) stop() {
+	c.gone = true
+	c.token++
 }
 
 func (s *memberSim) startClients() {
@@ -59,6 +69,9 @@ func (s *memberSim) key(i int) string { return fmt.Sprintf("k%d", i) }
 
 // nextOp draws the client's next operation.
 func (s *memberSim) nextOp(c *client) {
+	if c.gone {
+		return
+	}
 	c.n++
 	r := &opRecord{client: c.id, key: s.key(s.rng.IntN(s.cfg.Keys))}
 	value := fmt.Sprintf("c%d.%d", c.id, c.n)
@@ -90,6 +103,9 @@ func (s *memberSim) nextOp(c *client) {
 
 // attempt sends the client's current operation to a random member.
 func (s *memberSim) attempt(c *client) {
+	if c.gone {
+		return
+	}
 	r := c.cur
 	c.attempts++
 	c.token++

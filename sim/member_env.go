@@ -44,13 +44,21 @@ func (t memberTransport) AddPeer(id uint64, _ []string)    { t.sl.peers[id] = tr
 func (t memberTransport) UpdatePeer(id uint64, _ []string) { t.sl.peers[id] = true }
 func (t memberTransport) RemovePeer(id uint64)             { delete(t.sl.peers, id) }
 
-// memberLogger records the member's log lines in the trace at -v 2.
+// memberLogger records the member's log lines in the trace at -v 2, and
+// for a script to look at (MemberScript.Logged).
 type memberLogger struct{ sl *slot }
 
 func (l memberLogger) Printf(format string, args ...any) {
 	s := l.sl.sim
+	if s.cfg.Trace <= 1 && s.script == nil {
+		return
+	}
+	text := fmt.Sprintf(format, args...)
+	if s.script != nil {
+		s.script.logged = append(s.script.logged, loggedLine{slot: l.sl.idx, at: s.now + l.sl.offset, text: text})
+	}
 	if s.cfg.Trace > 1 {
-		s.res.Trace = append(s.res.Trace, fmt.Sprintf("%s    %s: %s", s.now+l.sl.offset, l.sl.name, fmt.Sprintf(format, args...)))
+		s.res.Trace = append(s.res.Trace, fmt.Sprintf("%s    %s: %s", s.now+l.sl.offset, l.sl.name, text))
 	}
 }
 

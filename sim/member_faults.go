@@ -254,31 +254,34 @@ func (s *memberSim) flipBit(sl *slot) (string, bool) {
 		return "", false
 	}
 	// In its newest segment the WAL must report damage that a completed
-	// write follows (entries, a hard state, then anything; or a marker,
-	// then anything): before the last write with entries, a crash could
-	// not have torn anything. After it, a flip and a tear look the same.
-	newest := recs[len(recs)-1].Segment
-	mustRefuse := false
-	if r.Segment == newest {
-		state := 0
-		for _, later := range recs[k+1:] {
-			if state == 2 {
-				mustRefuse = true
-				break
-			}
-			switch later.Type {
-			case wal.RecordEntries:
-				state = 1
-			case wal.RecordHardState:
-				if state == 1 {
-					state = 2
-				}
-			default:
+	// write follows: before the last write with entries, a crash could not
+	// have torn anything. After it, a flip and a tear look the same.
+	mustRefuse := r.Segment == recs[len(recs)-1].Segment && completedWriteAfter(recs[k+1:])
+	return fmt.Sprintf("flip bit %d of byte %d of %s's WAL segment %s (inside a %s record, %d of %d)", bit, off, sl.name, file, r.Type, k+1, len(recs)), mustRefuse
+}
+
+// completedWriteAfter reports whether the records after a damaged one show
+// a write that completed: entries, then a hard state, then anything (or a
+// marker, then anything). Its sync completed, so everything before it was
+// durable: the damage is corruption, not a crash's torn tail.
+func completedWriteAfter(later []wal.Record) bool {
+	state := 0
+	for _, r := range later {
+		if state == 2 {
+			return true
+		}
+		switch r.Type {
+		case wal.RecordEntries:
+			state = 1
+		case wal.RecordHardState:
+			if state == 1 {
 				state = 2
 			}
+		default:
+			state = 2
 		}
 	}
-	return fmt.Sprintf("flip bit %d of byte %d of %s's WAL segment %s (inside a %s record, %d of %d)", bit, off, sl.name, file, r.Type, k+1, len(recs)), mustRefuse
+	return false
 }
 
 // healAll ends the faults: every link restored, every machine restarted,

@@ -7,7 +7,7 @@ import (
 
 // The history is everything the clients did and saw: each operation with
 // the virtual times it was called and answered, and its outcome. The
-// checks at the end of a run (member_checks.go, porcupine.go) judge it
+// checks at the end of a run (member_checks.go, member_porcupine.go) judge it
 // against the committed history read from the members.
 
 type opKind uint8

@@ -83,9 +83,13 @@ func (s *memberSim) leasePut(lc *leaseClient, l *leaseRecord) {
 // leaseCall sends one lease request (req, or a keep-alive of lease id) to a
 // random member; ok runs when it is acknowledged, then next in any case.
 func (s *memberSim) leaseCall(lc *leaseClient, kind opKind, req *kv.Request, id int64, ok func(server.Result, Time), next func()) {
+	s.leaseCallVia(s.slots[s.rng.IntN(len(s.slots))], lc, kind, req, id, ok, next)
+}
+
+// leaseCallVia sends one lease request to the member on sl.
+func (s *memberSim) leaseCallVia(sl *slot, lc *leaseClient, kind opKind, req *kv.Request, id int64, ok func(server.Result, Time), next func()) {
 	lc.token++
 	token := lc.token
-	sl := s.slots[s.rng.IntN(len(s.slots))]
 	r := &opRecord{client: lc.id, kind: kind, lease: id, member: sl.name, call: s.now}
 	if req != nil && req.Put != nil {
 		r.key, r.value = string(req.Put.Key), string(req.Put.Value)

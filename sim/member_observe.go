@@ -14,7 +14,7 @@ import (
 // from outside after each step (its raft status, applied index, store
 // revision and hash) and on the messages it sends. A member's raft log is
 // not visible from outside, so Log Matching and Leader Completeness are
-// left to the raft-level simulation (raftsim.go), which sees the logs; here
+// left to the raft-level simulation (raft_*.go), which sees the logs; here
 // the state machines themselves are compared, which is what a client
 // would notice if those properties failed.
 type observer struct {

@@ -35,8 +35,19 @@ type operator struct {
 	why          string
 	// newURL is where a member being moved goes.
 	newURL string
-	// pendingUntil: a request is out; wait for it (or this long).
+	// pendingUntil: a request is out; wait for it (or this long) — unless
+	// the member it went to stopped (asked, in its life askedLife): then
+	// the connection broke, and the operator knows at once that no answer
+	// will come.
 	pendingUntil Time
+	asked        *slot
+	askedLife    int
+}
+
+// waiting reports whether the operator still waits for the answer to a
+// request.
+func (op *operator) waiting(now Time) bool {
+	return now < op.pendingUntil && op.asked != nil && op.asked.m != nil && op.asked.incarnation == op.askedLife
 }
 
 type operatorPhase uint8
@@ -54,7 +65,7 @@ const operatorDeadline = 3 * Second
 
 func (s *memberSim) operatorStep() {
 	op := &s.op
-	if s.now < op.pendingUntil {
+	if op.waiting(s.now) {
 		return
 	}
 	lead := s.leader()
@@ -109,7 +120,8 @@ func (s *memberSim) operatorStep() {
 		if op.newID == 0 {
 			// An addition whose answer was lost shows in the member list
 			// (a leader just elected may still list the removed member
-			// under the same URL: seed 21010).
+			// under the same URL: the regression script
+			// member-add-unanswered-and-a-stale-leader).
 			if info, ok := memberWithURL(lm.Members(), op.sl.peerURL); ok && info.ID != op.oldID {
 				op.newID = info.ID
 			}
@@ -150,10 +162,11 @@ func (s *memberSim) operatorStep() {
 			// campaign — and if the leader, the only one that knows the
 			// promotion committed, were lost for good right then (the next
 			// damaged disk), the others could never elect a leader
-			// (seed 2948).
+			// (the regression script
+			// replacement-done-only-when-every-member-applied-the-promotion).
 			for _, sl := range s.slots {
 				if sl.m != nil && !sl.paused {
-					if mi, ok := memberWithURL(sl.m.Members(), op.sl.peerURL); !ok || mi.IsLearner {
+					if mi, ok := memberWithURL(sl.m.Members(), op.sl.peerURL); !ok || mi.ID != op.newID || mi.IsLearner {
 						return
 					}
 				}
@@ -219,6 +232,7 @@ func (s *memberSim) moveStep(lead *slot) {
 // operatorRequest sends one membership request to the leader.
 func (s *memberSim) operatorRequest(lead *slot, what string, call func(*server.Member, time.Time, func(server.Result))) {
 	s.op.pendingUntil = s.now + operatorDeadline + Second
+	s.op.asked, s.op.askedLife = lead, lead.incarnation
 	s.input(lead, func(m *server.Member) {
 		deadline := memberClock{lead}.Now().Add(time.Duration(operatorDeadline) * time.Microsecond)
 		call(m, deadline, func(r server.Result) {

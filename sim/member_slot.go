@@ -47,10 +47,13 @@ type slot struct {
 	// A member is busy while an fsync it started has not finished (offset
 	// is the virtual time consumed by its current step), and does nothing
 	// while paused; its inputs wait in inbox meanwhile.
-	offset        Time
-	busyUntil     Time
-	paused        bool
-	slowDisk      bool
+	offset    Time
+	busyUntil Time
+	paused    bool
+	slowDisk  bool
+	// fsyncTakes, if set, is how long every fsync takes (a script's slow
+	// disk, slow by a known amount).
+	fsyncTakes    Time
 	inbox         []func(*server.Member)
 	tickQueued    bool
 	wakeScheduled bool
@@ -279,7 +282,10 @@ func (s *memberSim) process(sl *slot) {
 // or 20–400 ms while the member's disk is slow.
 func (s *memberSim) fsyncDelay(sl *slot) {
 	d := s.between(100*Microsecond, 2*Millisecond)
-	if sl.slowDisk {
+	switch {
+	case sl.fsyncTakes > 0:
+		d = sl.fsyncTakes
+	case sl.slowDisk:
 		d = s.between(20*Millisecond, 400*Millisecond)
 	}
 	sl.offset += d
@@ -288,6 +294,9 @@ func (s *memberSim) fsyncDelay(sl *slot) {
 // send puts one message on the simulated network.
 func (s *memberSim) send(from *slot, msg raft.Message) {
 	s.res.Stats.Messages++
+	if s.script != nil && s.script.watch != nil {
+		s.script.watch(from.idx, msg)
+	}
 	if msg.Type == raft.MsgVoteResp && !msg.Reject {
 		s.obs.grant(s, msg.From, msg.To, msg.Term)
 	}
@@ -313,11 +322,13 @@ func (s *memberSim) send(from *slot, msg raft.Message) {
 		// Raft takes duplicated messages in its stride — except a
 		// proposal forwarded to the leader: a second copy is a second
 		// request, applied twice (a delete applied again after a later
-		// put: seed 2655). Only client sessions with serial numbers
-		// (Raft thesis §6.3) could filter it, and raftkv, like etcd, has
-		// none; its transport, over TCP, never delivers a message twice.
-		// So proposals are lost, delayed and reordered here, not doubled.
+		// put; the regression script proposals-are-not-doubled-by-the-
+		// network). Only client sessions with serial numbers (Raft thesis
+		// §6.3) could filter it, and raftkv, like etcd, has none; its
+		// transport, over TCP, never delivers a message twice. So
+		// proposals are lost, delayed and reordered here, not doubled.
 		copies = 1
+		s.proposalsNotDoubled++
 	}
 	if copies == 0 {
 		s.res.Stats.Dropped++

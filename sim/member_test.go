@@ -81,59 +81,6 @@ func TestMemberSim_EverythingHappens(t *testing.T) {
 	}
 }
 
-// Seeds that found bugs, kept so that the bugs stay fixed. Each replays
-// the exact run that first showed the bug.
-var memberRegressions = []struct {
-	seed uint64
-	bug  string
-}{
-	{2, "server: waiting requests were retried and answered in Go's map order, so a seed did not replay"},
-	{5, "server: a joining member took the ID of a just-removed member from a lagging peer's member list"},
-	{14, "server: a joined member restarted before receiving its first entries knew no peer and stayed at index 0"},
-	{18, "wal: a bit flip in a hard-state record was taken for a torn tail, and acknowledged entries after it were cut"},
-	{29, "server: a member down while a new member joined could never answer that member once it led"},
-	{67, "wal (first fix): a tail of several unsynced writes, some kept, was taken for corruption"},
-	{131, "wal (first fix): a tail of several unsynced writes, some kept, was taken for corruption"},
-	{135, "sim: writes still pending at the end of the run were missing from the history (a checker bug)"},
-	{205, "server: a follower answered a keep-alive from its own countdown while the leader was revoking the lease"},
-	{558, "server: a follower answered a keep-alive from its own countdown while the leader was revoking the lease"},
-	{690, "server: a follower answered a keep-alive from its own countdown while the leader was revoking the lease"},
-	{302, "server: a re-elected leader renewed, then revoked, a lease it had already found expired"},
-	{1482, "server: a re-elected leader renewed, then revoked, a lease it had already found expired"},
-	{654, "wal (first fix): damage followed by a kept unsynced write was taken for corruption"},
-	{836, "sim: a flip in the last WAL write, which the WAL cannot tell from a tear, was required to be refused"},
-	{966, "sim: a flip in the last WAL write, which the WAL cannot tell from a tear, was required to be refused"},
-	{1845, "wal (second fix): a torn hard-state-only write followed by kept entries was taken for corruption"},
-	{2430, "server: a restart missing committed entries (damaged newest snapshot) failed with raft's error, naming no file"},
-	{2655, "sim: a duplicated MsgProp was applied twice (TCP never duplicates; proposals are no longer doubled)"},
-	{222, "server: with two renewals ahead of a revocation in the log, the second was acknowledged"},
-	{2948, "sim: the operator called a promotion done before every member had applied it, then the leader's disk died"},
-}
-
-// Longer runs (60 s) that found bugs.
-var memberRegressions60s = []struct {
-	seed uint64
-	bug  string
-}{
-	{21010, "sim: the operator took a just-elected leader's stale member list for a successful member add"},
-}
-
-func TestMemberSim_Regressions(t *testing.T) {
-	for _, r := range memberRegressions {
-		res := RunMember(DefaultMemberConfig(r.seed))
-		if !res.Passed() {
-			t.Errorf("seed %d (%s) fails again at %s: %s", r.seed, r.bug, res.At, res.Violation)
-		}
-	}
-	for _, r := range memberRegressions60s {
-		cfg := DefaultMemberConfig(r.seed)
-		cfg.Duration = 60 * Second
-		if res := RunMember(cfg); !res.Passed() {
-			t.Errorf("seed %d, 60 s (%s) fails again at %s: %s", r.seed, r.bug, res.At, res.Violation)
-		}
-	}
-}
-
 // The trace says what happened in words a reader can follow.
 func TestMemberSim_TraceReadable(t *testing.T) {
 	cfg := DefaultMemberConfig(1)

@@ -1,165 +1,138 @@
 package sim
 
 import (
-	"fmt"
-
-	"github.com/raftkv/raftkv/raft"
+	"strconv"
+	"strings"
 )
 
-// A script drives a run step by step instead of at random, to stage a
-// particular story — Figure 8, say. Each step waits for its condition (a
-// leader elected, some time passed), then acts (isolate the leader, crash
-// it, reconnect a node) and says so in the trace. Nodes are named by roles
-// they played earlier in the story ("A" = the first leader), since who wins
-// an election depends on the seed.
-type ScriptStep struct {
-	// Say is the step's line in the trace.
+// A script drives a run step by step instead of at random, to stage one
+// particular story: Figure 8, a vote forgotten in a crash, the torn WAL
+// tail a regression was about. Each step waits for its condition (a leader
+// elected, a write torn, some time passed), then acts (isolate the leader,
+// crash it, reconnect a node) and says so in the trace. Nodes are named by
+// the roles they played earlier in the story ("A" = the first leader),
+// since who wins an election depends on the seed.
+//
+// Both simulations run scripts: S is what a step sees and changes —
+// *RaftScript (raft_script.go) or *MemberScript (member_script.go).
+//
+// A step with Within set is a situation the story needs: if its condition
+// does not hold within that time, the run fails ("script: ... did not
+// happen"), rather than passing without ever having staged what it is
+// about. A regression script must fail that way when the run no longer
+// builds its situation — a seed just stops reproducing, silently.
+type Step[S any] struct {
+	// Say is the step's line in the trace; {A} stands for the name of the
+	// node labelled A.
 	Say string
-	// After is the least time since the previous step.
+	// After is the least time since the previous step acted.
 	After Time
 	// Until, if set, must hold before the step acts.
-	Until func(sc *ScriptState) bool
+	Until func(S) bool
+	// Within, if set, is how long after the previous step (and After) the
+	// condition may take; past it, the run fails.
+	Within Time
 	// Do acts.
-	Do func(sc *ScriptState)
+	Do func(S)
 }
 
-// ScriptState is what a step sees and changes.
-type ScriptState struct {
-	s      *raftSim
-	labels map[string]int
-	// cut holds the nodes a script has isolated; other links stay up.
-	cut map[int]bool
-	i   int
-	at  Time // when the previous step acted
+// scriptEvery is how often a script looks at the run.
+const scriptEvery = 20 * Millisecond
+
+// stepper walks through a script as the run goes.
+type stepper[S any] struct {
+	steps []Step[S]
+	i     int
+	at    Time // when the previous step acted
 }
 
-// Leader returns the node that leads now (-1 if none).
-func (sc *ScriptState) Leader() int { return sc.s.leaderIndex() }
+// scriptHost is the run a script drives: it traces the steps' lines, and
+// fails when a situation does not arise in time (or a step found something
+// wrong: then the script stops).
+type scriptHost struct {
+	say    func(string)
+	fail   func(string)
+	failed func() bool
+}
+
+// tick runs the steps that are due at now.
+func (p *stepper[S]) tick(now Time, state S, h scriptHost) {
+	for p.i < len(p.steps) && !h.failed() {
+		st := p.steps[p.i]
+		if now-p.at < st.After {
+			return
+		}
+		if st.Until != nil && !st.Until(state) {
+			if st.Within > 0 && now-p.at > st.After+st.Within {
+				h.fail(p.missed(st))
+			}
+			return
+		}
+		if st.Do != nil {
+			st.Do(state)
+		}
+		if st.Say != "" {
+			h.say(st.Say)
+		}
+		p.at = now
+		p.i++
+	}
+}
+
+// unfinished reports, at the end of a run, a situation step that never
+// happened (a step without Within may wait for ever).
+func (p *stepper[S]) unfinished() string {
+	if p.i < len(p.steps) && p.steps[p.i].Within > 0 {
+		return p.missed(p.steps[p.i])
+	}
+	return ""
+}
+
+func (p *stepper[S]) missed(st Step[S]) string {
+	what := st.Say
+	if what == "" {
+		what = "step " + strconv.Itoa(p.i+1)
+	}
+	return "script: not within " + strings.TrimSpace(st.Within.String()) + ": " + what
+}
+
+// labels name nodes by the roles they played in a story.
+type labels struct {
+	byName map[string]int
+	name   func(node int) string
+}
+
+func newLabels(name func(int) string) labels {
+	return labels{byName: map[string]int{}, name: name}
+}
 
 // Label names a node for later steps.
-func (sc *ScriptState) Label(name string, node int) { sc.labels[name] = node }
+func (l labels) Label(name string, node int) { l.byName[name] = node }
 
 // Node returns a labelled node (-1 if unknown).
-func (sc *ScriptState) Node(name string) int {
-	if n, ok := sc.labels[name]; ok {
+func (l labels) Node(name string) int {
+	if n, ok := l.byName[name]; ok {
 		return n
 	}
 	return -1
 }
 
-// Isolate cuts a node off from every other node.
-func (sc *ScriptState) Isolate(node int) {
-	sc.cut[node] = true
-	sc.applyCuts()
-}
-
-// Reconnect restores a node's links (to nodes that are not isolated).
-func (sc *ScriptState) Reconnect(node int) {
-	delete(sc.cut, node)
-	sc.applyCuts()
-}
-
-func (sc *ScriptState) applyCuts() {
-	n := sc.s.net
-	n.heal()
-	for node := range sc.cut {
-		for other := range n.nodes {
-			if other != node {
-				n.cut(node, other)
-			}
+// expand replaces {A} with the name of the node labelled A.
+func (l labels) expand(text string) string {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(text, '{')
+		j := strings.IndexByte(text[max(i, 0):], '}') + max(i, 0)
+		if i < 0 || j <= i {
+			b.WriteString(text)
+			return b.String()
 		}
-	}
-}
-
-// Crash and Restart a node.
-func (sc *ScriptState) Crash(node int)   { sc.s.crash(sc.s.nodes[node]) }
-func (sc *ScriptState) Restart(node int) { sc.s.restart(sc.s.nodes[node]) }
-
-// Role returns a node's current role.
-func (sc *ScriptState) Role(node int) raft.StateType {
-	n := sc.s.nodes[node]
-	if !n.up {
-		return raft.StateFollower
-	}
-	return n.node.Status().State
-}
-
-// LastGrant returns the newest vote granted: voter, candidate (node
-// indexes) and term; term 0 if none yet.
-func (sc *ScriptState) LastGrant() (voter, candidate int, term uint64) {
-	g := sc.s.lastGrant
-	if g.term == 0 {
-		return -1, -1, 0
-	}
-	v, c := sc.s.nodeByID(g.voter), sc.s.nodeByID(g.candidate)
-	if v == nil || c == nil {
-		return -1, -1, 0
-	}
-	return v.idx, c.idx, g.term
-}
-
-// Term returns a node's current term (0 if it is down).
-func (sc *ScriptState) Term(node int) uint64 {
-	n := sc.s.nodes[node]
-	if !n.up {
-		return 0
-	}
-	return n.node.Status().Term
-}
-
-// Fail reports a violation the script itself checks.
-func (sc *ScriptState) Fail(format string, args ...any) {
-	sc.s.check.fail(format, args...)
-}
-
-// Name is a node's name in the trace.
-func (sc *ScriptState) Name(node int) string { return fmt.Sprintf("n%d", node+1) }
-
-// scriptEvery is how often a script looks at the run.
-const scriptEvery = 20 * Millisecond
-
-// scriptTick runs every few milliseconds of virtual time.
-func (s *raftSim) scriptTick() {
-	sc := s.script
-	for sc.i < len(s.cfg.Script) {
-		st := s.cfg.Script[sc.i]
-		if s.now-sc.at < st.After || (st.Until != nil && !st.Until(sc)) {
-			return
+		if n := l.Node(text[i+1 : j]); n >= 0 {
+			b.WriteString(text[:i])
+			b.WriteString(l.name(n))
+		} else {
+			b.WriteString(text[:j+1])
 		}
-		if st.Do != nil {
-			st.Do(sc)
-		}
-		if st.Say != "" {
-			s.tracef("script: %s", expandLabels(st.Say, sc))
-		}
-		sc.at = s.now
-		sc.i++
+		text = text[j+1:]
 	}
-}
-
-// expandLabels replaces {A} with the name of the node labelled A.
-func expandLabels(text string, sc *ScriptState) string {
-	out := []byte{}
-	for i := 0; i < len(text); i++ {
-		if text[i] == '{' {
-			if j := indexByteFrom(text, '}', i); j > i {
-				if n := sc.Node(text[i+1 : j]); n >= 0 {
-					out = append(out, sc.Name(n)...)
-					i = j
-					continue
-				}
-			}
-		}
-		out = append(out, text[i])
-	}
-	return string(out)
-}
-
-func indexByteFrom(s string, c byte, from int) int {
-	for i := from; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
 }

@@ -5,6 +5,8 @@
 //	raftsim -mode member -seed 7 -trace run.html        real members and clients,
 //	                                                    drawn as an HTML timeline
 //	raftsim -mode member -seeds 1000 -faults all        many member-level seeds
+//	raftsim -mode member -regression list               the regression scripts, named
+//	                                                    after the bugs they keep fixed
 //
 // A trace shows elections, terms, leaders, faults and commits as they happen
 // in virtual time; -v 2 adds raft's own log lines (in member mode, the

@@ -24,6 +24,9 @@ const usage = `raftsim runs the deterministic Raft simulator.
                                   run real members (package server) instead of raft
                                   nodes, with clients, and draw the run as HTML
   raftsim -mode member -seeds 200 -faults all
+  raftsim -mode member -regression list
+                                  the scripted runs named after the bugs they keep
+                                  fixed; -regression NAME runs one, "all" runs them all
 
 Every run is a pure function of its seed and flags: a failing seed replays
 exactly, on any machine.
@@ -59,6 +62,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	scenario := fs.String("scenario", "", "run a break-a-rule scenario (\"list\" lists them): search seeds until the checker catches the violation")
 	mode := fs.String("mode", "raft", "what to simulate: raft (raft nodes) or member (real members with clients)")
 	window := fs.String("window", "", "member mode: the seconds start,end whose messages the HTML timeline draws as arrows (default: around the first fault)")
+	regression := fs.String("regression", "", "member mode: run the regression script of this name (\"list\" lists them, \"all\" runs them all)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -90,6 +94,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "raftsim: -trace draws one run: use it with -seed, not -seeds")
 			return 2
 		}
+		if *regression != "" {
+			fmt.Fprintln(stderr, "raftsim: the regression scripts run real members: use -regression with -mode member")
+			return 2
+		}
 	case "member":
 		if *noPreVote || *noCheckQuorum || *scenario != "" {
 			fmt.Fprintln(stderr, "raftsim: -no-prevote, -no-checkquorum and -scenario are raft-mode switches")
@@ -98,6 +106,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runMember(memberFlags{
 			fs: fs, seed: *seed, seeds: *seeds, start: *start, faults: set, faultsFlag: *faults,
 			nodes: *nodes, duration: *duration, verbose: *verbose, trace: *tracePath, window: *window,
+			regression: *regression,
 		}, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "raftsim: -mode must be raft or member, not %q\n", *mode)

@@ -28,11 +28,15 @@ type memberFlags struct {
 	verbose    int
 	trace      string
 	window     string
+	regression string
 }
 
 // runMember is raftsim -mode member: real members (package server) with
 // clients, instead of raft nodes.
 func runMember(f memberFlags, stdout, stderr io.Writer) int {
+	if f.regression != "" {
+		return runRegression(f, stdout, stderr)
+	}
 	if f.nodes != 0 && (f.nodes < 3 || f.nodes > 7) {
 		fmt.Fprintln(stderr, "raftsim: -mode member needs -nodes between 3 and 7 (members are replaced one at a time, which takes a quorum of the others)")
 		return 2

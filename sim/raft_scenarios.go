@@ -135,8 +135,8 @@ func FindScenario(name string) (Scenario, error) {
 
 // figure8Script stages Figure 8 of the Raft paper with five nodes. A, B and
 // C are whoever wins the first three elections.
-func figure8Script() []ScriptStep {
-	leaderNotIn := func(sc *ScriptState, names ...string) int {
+func figure8Script() []RaftStep {
+	leaderNotIn := func(sc *RaftScript, names ...string) int {
 		l := sc.Leader()
 		for _, n := range names {
 			if l == sc.Node(n) {
@@ -145,45 +145,45 @@ func figure8Script() []ScriptStep {
 		}
 		return l
 	}
-	return []ScriptStep{
+	return []RaftStep{
 		{Say: "{A} leads; cut it off: the entries clients give it reach no one (Figure 8 (a))",
-			Until: func(sc *ScriptState) bool { return sc.Leader() >= 0 },
-			Do:    func(sc *ScriptState) { sc.Label("A", sc.Leader()); sc.Isolate(sc.Node("A")) }},
+			Until: func(sc *RaftScript) bool { return sc.Leader() >= 0 },
+			Do:    func(sc *RaftScript) { sc.Label("A", sc.Leader()); sc.Isolate(sc.Node("A")) }},
 		{Say: "{B} wins the next term; cut it off too: its entries stay on it alone (Figure 8 (b))", After: 1500 * Millisecond,
-			Until: func(sc *ScriptState) bool { return leaderNotIn(sc, "A") >= 0 },
-			Do:    func(sc *ScriptState) { sc.Label("B", sc.Leader()); sc.Isolate(sc.Node("B")) }},
+			Until: func(sc *RaftScript) bool { return leaderNotIn(sc, "A") >= 0 },
+			Do:    func(sc *RaftScript) { sc.Label("B", sc.Leader()); sc.Isolate(sc.Node("B")) }},
 		{Say: "{C} leads the three that remain; the network loses every append of the current term",
-			Until: func(sc *ScriptState) bool { return leaderNotIn(sc, "A", "B") >= 0 },
-			Do:    func(sc *ScriptState) { sc.Label("C", sc.Leader()) }},
+			Until: func(sc *RaftScript) bool { return leaderNotIn(sc, "A", "B") >= 0 },
+			Do:    func(sc *RaftScript) { sc.Label("C", sc.Leader()) }},
 		{Say: "{A} comes back, its log longer than anyone's, but from an old term", After: 300 * Millisecond,
-			Do: func(sc *ScriptState) { sc.Reconnect(sc.Node("A")) }},
+			Do: func(sc *RaftScript) { sc.Reconnect(sc.Node("A")) }},
 		{Say: "crash {C}: an election only {A} can win", After: 500 * Millisecond,
-			Do: func(sc *ScriptState) { sc.Crash(sc.Node("C")) }},
+			Do: func(sc *RaftScript) { sc.Crash(sc.Node("C")) }},
 		{Say: "{A} leads again, in a later term, and copies its old-term entries to a majority (Figure 8 (c))",
-			Until: func(sc *ScriptState) bool { return sc.Leader() == sc.Node("A") }},
+			Until: func(sc *RaftScript) bool { return sc.Leader() == sc.Node("A") }},
 		{Say: "crash {A}; {B} returns, its last entry from a later term than anyone else's (Figure 8 (d))", After: 1500 * Millisecond,
-			Do: func(sc *ScriptState) { sc.Crash(sc.Node("A")); sc.Reconnect(sc.Node("B")) }},
+			Do: func(sc *RaftScript) { sc.Crash(sc.Node("A")); sc.Reconnect(sc.Node("B")) }},
 		{Say: "{B} wins, and overwrites the entries {A} had copied to a majority",
-			Until: func(sc *ScriptState) bool { return sc.Leader() == sc.Node("B") }},
+			Until: func(sc *RaftScript) bool { return sc.Leader() == sc.Node("B") }},
 		{Say: "restart {A} and {C}", After: 1500 * Millisecond,
-			Do: func(sc *ScriptState) { sc.Restart(sc.Node("A")); sc.Restart(sc.Node("C")) }},
+			Do: func(sc *RaftScript) { sc.Restart(sc.Node("A")); sc.Restart(sc.Node("C")) }},
 	}
 }
 
 // voteScript stages a vote forgotten in a crash: a voter grants its vote and
 // crashes before the vote is on disk; the candidate wins with it; the voter
 // comes back knowing nothing of it and votes again in the same term.
-func voteScript() []ScriptStep {
-	return []ScriptStep{
+func voteScript() []RaftStep {
+	return []RaftStep{
 		{Say: "{L} leads; crash it: the others will elect a new leader",
-			Until: func(sc *ScriptState) bool { return sc.Leader() >= 0 },
-			Do:    func(sc *ScriptState) { sc.Label("L", sc.Leader()); sc.Crash(sc.Node("L")) }},
+			Until: func(sc *RaftScript) bool { return sc.Leader() >= 0 },
+			Do:    func(sc *RaftScript) { sc.Label("L", sc.Leader()); sc.Crash(sc.Node("L")) }},
 		{Say: "{V} granted its vote to {X} before writing it to disk — crash {V} now, and bring it back: the vote is gone",
-			Until: func(sc *ScriptState) bool {
+			Until: func(sc *RaftScript) bool {
 				v, c, term := sc.LastGrant()
 				return term > 0 && v != sc.Node("L") && c != sc.Node("L")
 			},
-			Do: func(sc *ScriptState) {
+			Do: func(sc *RaftScript) {
 				v, c, _ := sc.LastGrant()
 				sc.Label("V", v)
 				sc.Label("X", c)
@@ -191,27 +191,27 @@ func voteScript() []ScriptStep {
 				sc.Restart(v)
 			}},
 		{Say: "{X} won with {V}'s vote; cut {X} off, and bring back {L}, which campaigns in the same term",
-			Until: func(sc *ScriptState) bool { return sc.Leader() == sc.Node("X") },
-			Do:    func(sc *ScriptState) { sc.Isolate(sc.Node("X")); sc.Restart(sc.Node("L")) }},
+			Until: func(sc *RaftScript) bool { return sc.Leader() == sc.Node("X") },
+			Do:    func(sc *RaftScript) { sc.Isolate(sc.Node("X")); sc.Restart(sc.Node("L")) }},
 	}
 }
 
 // disruptionScript cuts a follower off for a while and reconnects it; a
 // healthy leader must keep its term.
-func disruptionScript() []ScriptStep {
+func disruptionScript() []RaftStep {
 	var term uint64
-	return []ScriptStep{
+	return []RaftStep{
 		{Say: "{L} leads; cut off follower {F} for four seconds",
-			Until: func(sc *ScriptState) bool { return sc.Leader() >= 0 },
-			Do: func(sc *ScriptState) {
+			Until: func(sc *RaftScript) bool { return sc.Leader() >= 0 },
+			Do: func(sc *RaftScript) {
 				sc.Label("L", sc.Leader())
 				sc.Label("F", (sc.Leader()+1)%3)
 				sc.Isolate(sc.Node("F"))
 			}},
 		{Say: "reconnect {F}", After: 4 * Second,
-			Do: func(sc *ScriptState) { term = sc.Term(sc.Node("L")); sc.Reconnect(sc.Node("F")) }},
+			Do: func(sc *RaftScript) { term = sc.Term(sc.Node("L")); sc.Reconnect(sc.Node("F")) }},
 		{Say: "three seconds later: has {L} kept its term?", After: 3 * Second,
-			Do: func(sc *ScriptState) {
+			Do: func(sc *RaftScript) {
 				if now := sc.Term(sc.Node("L")); now != term || sc.Leader() != sc.Node("L") {
 					sc.Fail("availability: %s rejoining deposed the healthy leader %s (term %d became %d); PreVote exists to prevent this",
 						sc.Name(sc.Node("F")), sc.Name(sc.Node("L")), term, now)
