@@ -71,7 +71,8 @@ func (m *Member) write(req *kv.Request, kind entryKind, caller auth.Caller, dead
 // leader can promise that it has not: a follower that renewed on its own
 // countdown once told a client "renewed" while the leader's revocation was
 // already on its way through the log, and the lease died right after the
-// keep-alive (found by the member-level simulator, seeds 205, 558, 690).
+// keep-alive (found by the member-level simulator; regression script
+// only-the-leader-answers-a-keep-alive).
 // The leader refuses a lease it has already found expired, then sends the
 // renewal through the log, so that every member's countdown restarts, and
 // answers with what its own apply said.

@@ -18,8 +18,9 @@ import (
 // its way when the leader decided the lease had expired: the decision did
 // not see it. Such a renewal must be answered "lease not found", or the
 // client would hear "renewed" about a lease that the revocation right
-// behind it deletes. The member-level simulator found this twice (seeds
-// 302 and 222): a leader found a lease expired, stepped down, won again —
+// behind it deletes. The member-level simulator found this twice (its regression scripts
+// re-elected-leader-refuses-a-renewal-ahead-of-its-revocation and
+// every-renewal-ahead-of-a-revocation-is-refused stage it): a leader found a lease expired, stepped down, won again —
 // which restarts every countdown — and renewed the lease before revoking
 // it, in that order. So:
 //

@@ -330,7 +330,8 @@ func TestMember_RefusesSnapshotsWithoutWAL(t *testing.T) {
 // A leader that found a lease expired, lost its followers, and won again
 // (which restarts every countdown) must not answer "renewed" to a
 // keep-alive it had proposed before deciding: the revocation comes right
-// after it in the log. (Found by the member-level simulator, seed 302.)
+// after it in the log. (Found by the member-level simulator; its regression
+// script re-elected-leader-refuses-a-renewal-ahead-of-its-revocation.)
 func TestMember_KeepAliveBeforeARevocationIsNotAcknowledged(t *testing.T) {
 	c := newMemberCluster(t, 3, nil)
 	lead := c.leader()

@@ -21,7 +21,8 @@ type membersForPeers struct {
 	// asks every peer and believes the most advanced: a lagging peer may
 	// still list a member that was just removed under the joiner's peer
 	// URL (and not yet the joiner), and the joiner would take that dead
-	// member's ID — found by the member-level simulator (seed 5).
+	// member's ID — found by the member-level simulator (regression script
+	// joining-member-believes-the-most-advanced-peer).
 	Applied uint64 `json:"applied,omitempty"`
 }
 

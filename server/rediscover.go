@@ -17,7 +17,9 @@ import (
 //     leader: the leader's appends arrive, its replies (and its votes) have
 //     nowhere to go.
 //
-// Both were found by the member-level simulator (seeds 14 and 29). In both
+// Both were found by the member-level simulator; its regression scripts
+// joined-member-restarted-before-its-first-entries and
+// member-down-while-its-new-leader-joined stage them. In both
 // the member asks the peers it knows of, as a joining member does, and
 // tells its transport where everyone is. That changes no replicated state.
 

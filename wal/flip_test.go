@@ -16,7 +16,8 @@ import (
 // hold only zero bytes of data (a hard state's zero vote, an entry's
 // zeros), or in the zero padding. The member-level simulator found a WAL
 // that took such a record for a torn tail and cut it off, with every
-// acknowledged entry after it (sim seed 18). Records here are realistic:
+// acknowledged entry after it (its regression script
+// wal-flip-before-a-completed-write-is-corruption). Records here are realistic:
 // small, full of zeros, crossing sectors. Only a flip in the last record
 // cannot be told from a tear, and is cut like one.
 func TestCorruption_FlipBeforeValidRecordsIsNeverATornTail(t *testing.T) {
