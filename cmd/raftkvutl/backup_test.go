@@ -345,7 +345,7 @@ func (f *backupFixture) ctl(t *testing.T, args ...string) ctlResult {
 // save backs up the member at endpoint into path.
 func (f *backupFixture) save(t *testing.T, endpoint, path string) {
 	r := f.ctl(t, "--endpoints", endpoint, "snapshot", "save", path)
-	require.Equal(t, ctlResult{stdout: "Snapshot saved at " + path + "\n"}, r)
+	require.Equal(t, ctlResult{stdout: "Snapshot saved at " + path + "\nServer version 3.7.0\n"}, r)
 }
 
 // utl runs raftkvutl, expects it to succeed, and returns its standard output.
