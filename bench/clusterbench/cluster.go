@@ -210,6 +210,11 @@ func (c *cluster) agreedLeader(ctx context.Context) (*member, error) {
 // wait), with SIGKILL for a member that does not exit within 10 s, and
 // removes its data dirs and logs. It signals only the processes it
 // started.
+//
+// The members stop one after the other. A leader told to stop first hands
+// its leadership to a live follower, which is quick; signalled all at
+// once, an etcd leader tries to hand it to followers that are going away
+// and waits for its timeout (7 s here).
 func (c *cluster) stop() error {
 	var errs []error
 	for _, m := range c.members {
@@ -217,11 +222,6 @@ func (c *cluster) stop() error {
 			continue
 		}
 		m.cmd.Process.Signal(syscall.SIGTERM)
-	}
-	for _, m := range c.members {
-		if m.cmd == nil || m.cmd.Process == nil {
-			continue
-		}
 		select {
 		case <-m.exited:
 		case <-time.After(10 * time.Second):

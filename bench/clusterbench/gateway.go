@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -73,12 +74,22 @@ func (n *gatewayInt) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// int64 is the number, 0 if it is absent (the gateway omits zero values).
+func (n gatewayInt) int64() int64 {
+	v, _ := strconv.ParseInt(string(n), 10, 64)
+	return v
+}
+
 type memberStatus struct {
 	Header struct {
 		MemberID gatewayInt `json:"member_id"`
 		Revision gatewayInt `json:"revision"`
 	} `json:"header"`
 	Leader gatewayInt `json:"leader"`
+	// DBSize is the size of the member's store on disk, DBSizeInUse the
+	// part holding live data (etcd: bbolt's file and its used pages).
+	DBSize      gatewayInt `json:"dbSize"`
+	DBSizeInUse gatewayInt `json:"dbSizeInUse"`
 }
 
 func status(ctx context.Context, m *member) (memberStatus, error) {

@@ -156,7 +156,9 @@ func runSeries(ctx context.Context, s int, systems []system, tools loadTools, op
 	var clusters []*cluster
 	defer func() {
 		for _, c := range clusters {
+			began := time.Now()
 			err = errors.Join(err, c.stop())
+			fmt.Fprintf(os.Stderr, "series %d: %s cluster stopped in %s\n", s, c.sys.name, time.Since(began).Round(time.Millisecond))
 		}
 	}()
 	for i, sys := range systems {

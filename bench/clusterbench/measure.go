@@ -37,6 +37,10 @@ type runRecord struct {
 	// run with a large ForeignFrac shared the cores with someone else.
 	BusyFrac    float64 `json:"busy_frac"`
 	ForeignFrac float64 `json:"foreign_frac"`
+	// The leader's state after the reset, before the run.
+	Revision    int64 `json:"revision"`
+	DBSize      int64 `json:"db_size"`
+	DBSizeInUse int64 `json:"db_size_in_use"`
 }
 
 // measure does one run of r on cluster c: the baseline's runbench.py.
@@ -47,7 +51,8 @@ func measure(ctx context.Context, c, idle *cluster, r row, tools loadTools, opt 
 	if err != nil {
 		return runRecord{}, fmt.Errorf("%s: %w", c.sys.name, err)
 	}
-	if err := reset(ctx, c, lead, opt.settle); err != nil {
+	state, err := reset(ctx, c, lead, opt.settle)
+	if err != nil {
 		return runRecord{}, err
 	}
 	// The reset may take a while; look again so the load goes to the
@@ -71,7 +76,8 @@ func measure(ctx context.Context, c, idle *cluster, r row, tools loadTools, opt 
 		return runRecord{}, err
 	}
 	rec := runRecord{Kind: "run", Time: start.UTC(), System: c.sys.name, Row: r.id, Label: r.label, Protocol: r.proto,
-		Leader: lead.name, Command: argv, toolResult: run.toolResult, WallS: run.wall.Seconds(), MemberCPUS: map[string]float64{}}
+		Leader: lead.name, Command: argv, toolResult: run.toolResult, WallS: run.wall.Seconds(), MemberCPUS: map[string]float64{},
+		Revision: state.Header.Revision.int64(), DBSize: state.DBSize.int64(), DBSizeInUse: state.DBSizeInUse.int64()}
 	perOp := func(seconds float64) float64 { return seconds / float64(run.Requests) * 1e6 }
 	if run.Requests == 0 {
 		return rec, fmt.Errorf("%s %s: the tool reports no requests", c.sys.name, r.id)

@@ -22,7 +22,7 @@ func profileLeader(ctx context.Context, c *cluster, r row, tools loadTools, opt 
 	if err != nil {
 		return err
 	}
-	if err := reset(ctx, c, lead, opt.settle); err != nil {
+	if _, err := reset(ctx, c, lead, opt.settle); err != nil {
 		return err
 	}
 	loadCtx, stopLoad := context.WithCancel(ctx)

@@ -20,26 +20,33 @@ import (
 // the clock of the next run starts: a physical compaction waits only for
 // the member that took the call, the followers compact on their own time,
 // and a defragmentation leaves garbage for the Go collector.
-func reset(ctx context.Context, c *cluster, lead *member, settle time.Duration) error {
+//
+// It returns the leader's status after the reset, whose revision and db
+// size go into the raw data: they show the reset did its work, and that
+// the two systems start every run from comparable states.
+func reset(ctx context.Context, c *cluster, lead *member, settle time.Duration) (memberStatus, error) {
 	st, err := status(ctx, lead)
 	if err != nil {
-		return fmt.Errorf("reset %s: %w", c.sys.name, err)
+		return st, fmt.Errorf("reset %s: %w", c.sys.name, err)
 	}
 	// A range run writes nothing, so the revision may still be the one
 	// the previous reset compacted to; compact then answers "already
 	// compacted", which is success here.
 	if err := compact(ctx, lead, st.Header.Revision); err != nil {
-		return fmt.Errorf("reset %s: compact to %s: %w", c.sys.name, st.Header.Revision, err)
+		return st, fmt.Errorf("reset %s: compact to %s: %w", c.sys.name, st.Header.Revision, err)
 	}
 	for _, m := range c.members {
 		if err := defragment(ctx, m); err != nil {
-			return fmt.Errorf("reset %s: defragment %s: %w", c.sys.name, m.name, err)
+			return st, fmt.Errorf("reset %s: defragment %s: %w", c.sys.name, m.name, err)
 		}
 	}
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
+		return st, ctx.Err()
 	case <-time.After(settle):
-		return nil
 	}
+	if st, err = status(ctx, lead); err != nil {
+		return st, fmt.Errorf("reset %s: %w", c.sys.name, err)
+	}
+	return st, nil
 }
