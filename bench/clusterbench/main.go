@@ -33,6 +33,10 @@ type options struct {
 	profileFor    time.Duration
 }
 
+// errFlagsReported is a command line the flag package has already
+// explained, with the usage.
+var errFlagsReported = errors.New("bad flags")
+
 func parseOptions(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("clusterbench", flag.ContinueOnError)
@@ -51,10 +55,14 @@ func parseOptions(args []string) (options, error) {
 	fs.StringVar(&o.workDir, "workdir", os.TempDir(), "where the members' data dirs go (one disk for both systems)")
 	fs.StringVar(&o.profilePrefix, "profile", "", "after series 1, write a CPU profile of each system's leader under -profile-row load to PREFIX-raftkv.pprof and PREFIX-etcd.pprof")
 	profileRow := fs.String("profile-row", "http-put-c128", "the row whose load runs during -profile")
-	fs.DurationVar(&o.profileFor, "profile-seconds", 10*time.Second, "length of each -profile")
+	profileSeconds := fs.Int("profile-seconds", 10, "length of each -profile, in seconds")
 	if err := fs.Parse(args); err != nil {
-		return o, err
+		if errors.Is(err, flag.ErrHelp) {
+			return o, err
+		}
+		return o, errFlagsReported
 	}
+	o.profileFor = time.Duration(*profileSeconds) * time.Second
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -70,8 +78,9 @@ func parseOptions(args []string) (options, error) {
 		return o, errors.New("-reps and -series must be at least 1")
 	case o.total < 1:
 		return o, errors.New("-total must be at least 1")
-	case o.profileFor < time.Second:
-		return o, errors.New("-profile-seconds must be at least 1s")
+	case o.profileFor < time.Second || o.profileFor > 2*time.Minute:
+		// httpbench's load ends after its -max-duration of 150 s.
+		return o, errors.New("-profile-seconds must be between 1 and 120")
 	}
 	return o, nil
 }
@@ -82,14 +91,21 @@ func main() {
 		return
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "clusterbench:", err)
+		if !errors.Is(err, errFlagsReported) {
+			fmt.Fprintln(os.Stderr, "clusterbench:", err)
+		}
 		os.Exit(2)
 	}
 	// Ctrl-C or SIGTERM cancels the run; the deferred stops then end the
 	// clusters and remove their data dirs before the driver exits.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err = run(ctx, opt)
+	interrupted := ctx.Err() != nil
 	stop()
+	if interrupted {
+		fmt.Fprintln(os.Stderr, "clusterbench: interrupted; the clusters are stopped and their data dirs removed")
+		os.Exit(1)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "clusterbench:", err)
 		os.Exit(1)

@@ -69,8 +69,8 @@ type toolRun struct {
 
 // run executes argv and parses its report. timeout bounds a run against a
 // stuck server: the benchmark tool has no deadline of its own.
-func (t loadTools) run(ctx context.Context, r row, argv []string, total int, timeout time.Duration) (toolRun, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+func (t loadTools) run(parent context.Context, r row, argv []string, total int, timeout time.Duration) (toolRun, error) {
+	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	var stdout, stderr bytes.Buffer
@@ -82,10 +82,13 @@ func (t loadTools) run(ctx context.Context, r row, argv []string, total int, tim
 	if cmd.ProcessState != nil {
 		run.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
-	if err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			err = fmt.Errorf("no answer within -run-timeout %s", timeout)
-		}
+	switch {
+	case parent.Err() != nil:
+		// Interrupted: the tool was killed on purpose.
+		return run, parent.Err()
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return run, fmt.Errorf("%s: no answer within -run-timeout %s\n%s", argv[0], timeout, tail(stderr.Bytes(), 2000))
+	case err != nil:
 		return run, fmt.Errorf("%s: %w\n%s", argv[0], err, tail(stderr.Bytes(), 2000))
 	}
 	if r.proto == protoGRPC {
