@@ -35,15 +35,25 @@
 //     then the noise: every run per series, and the raftkv/etcd ratio of
 //     each pair of runs that ran side by side.
 //
-// To reproduce the comparison (about 35 minutes on the 2-core machine;
-// nothing else should run meanwhile):
+// To reproduce the comparison, with nothing else running on the machine:
 //
 //	cd bench && go run ./clusterbench -etcd /work/etcd-bin/etcd -benchmark /work/etcd-bin/benchmark \
 //	    -httpbench-src /work/shared/tools/httpbench -rows all -reps 3 -series 2 \
 //	    -out /tmp/clusterbench.jsonl -profile /tmp/clusterbench > /tmp/clusterbench.md
 //
-// raftkv is built from this repository unless -raftkv names a binary. A
-// smoke test of the plumbing, whose numbers mean nothing:
+// It makes 10 rows × 2 systems × 3 repetitions × 2 series = 120 runs. A
+// run costs about 2.3 s besides its load (reset, 2 s settle, tool start),
+// and the load of one repetition of all ten rows takes about 55 s per
+// system at the baseline's etcd rates: about 15–20 minutes in all on a
+// quiet 2-core machine, plus half a minute for the two profiles. The
+// markdown tables go to stdout, progress to stderr, every run's raw data
+// to -out.
 //
-//	cd bench && go run ./clusterbench -reps 1 -series 1 -total 2000 -settle 200ms
+// raftkv is built from this repository unless -raftkv names a binary;
+// httpbench from -httpbench-src unless -httpbench names one. The data dirs
+// go under -workdir (default the system's temp dir), which must be on a
+// disk, not tmpfs. A smoke test of the plumbing, whose numbers mean
+// nothing:
+//
+//	cd bench && go run ./clusterbench -reps 1 -series 1 -total 2000 -settle 500ms
 package main

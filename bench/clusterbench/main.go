@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"debug/buildinfo"
 	"errors"
 	"flag"
 	"fmt"
@@ -118,6 +119,9 @@ func run(ctx context.Context, opt options) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, os.RemoveAll(work)) }()
+	if err := requireDisk(work); err != nil {
+		return err
+	}
 
 	tools, systems, versions, err := prepareBinaries(opt, filepath.Join(work, "bin"))
 	if err != nil {
@@ -230,11 +234,29 @@ func runSeries(ctx context.Context, s int, systems []system, tools loadTools, op
 	return rs, nil
 }
 
+// requireDisk refuses a work dir in memory. Both stores fsync their log
+// before they acknowledge a write; on tmpfs an fsync costs nothing, and
+// the comparison would leave out what the baseline's disk charged for it.
+func requireDisk(dir string) error {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return err
+	}
+	const tmpfsMagic, ramfsMagic = 0x01021994, 0x858458f6
+	if st.Type == tmpfsMagic || st.Type == ramfsMagic {
+		return fmt.Errorf("%s is in memory (tmpfs); give -workdir a directory on a disk", dir)
+	}
+	return nil
+}
+
 // prepareBinaries finds or builds every binary the selected rows need and
 // asks each for its version, for the raw data's meta line.
 func prepareBinaries(opt options, binDir string) (loadTools, []system, map[string]string, error) {
 	versions := map[string]string{}
-	rows := append(slices.Clone(opt.rows), opt.profileRow)
+	rows := slices.Clone(opt.rows)
+	if opt.profilePrefix != "" {
+		rows = append(rows, opt.profileRow)
+	}
 	raftkv := opt.raftkv
 	if raftkv == "" {
 		// Built inside raftkv's own module (the replace target of
@@ -271,12 +293,22 @@ func prepareBinaries(opt options, binDir string) (loadTools, []system, map[strin
 		if _, err := os.Stat(path); err != nil {
 			return loadTools{}, nil, nil, fmt.Errorf("%s binary: %w", name, err)
 		}
-		versions[name] = path
+		versions[name] = path + " (" + buildInfo(path) + ")"
 	}
 	versions["raftkv version"] = firstLine(exec.Command(raftkv, "--version").Output())
 	versions["etcd version"] = firstLine(exec.Command(opt.etcd, "--version").Output())
 	systems := []system{{sysRaftkv, raftkv}, {sysEtcd, opt.etcd}}
 	return tools, systems, versions, nil
+}
+
+// buildInfo says which module version a Go binary was built from, and
+// with which Go: for etcd's benchmark tool the only record of its version.
+func buildInfo(path string) string {
+	bi, err := buildinfo.ReadFile(path)
+	if err != nil {
+		return "no Go build info: " + err.Error()
+	}
+	return fmt.Sprintf("%s from %s@%s, %s", bi.Path, bi.Main.Path, bi.Main.Version, bi.GoVersion)
 }
 
 func goBuild(dir, out, pkg string) error {
