@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"debug/buildinfo"
 	"errors"
 	"flag"
 	"fmt"
 	"maps"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -17,74 +15,6 @@ import (
 	"syscall"
 	"time"
 )
-
-// options are the command line, checked.
-type options struct {
-	raftkv, etcd, benchmark, httpbench, httpbenchSrc string
-
-	rows          []row
-	reps, series  int
-	total         int
-	settle        time.Duration
-	runTimeout    time.Duration
-	out           string
-	workDir       string
-	profilePrefix string
-	profileRow    row
-	profileFor    time.Duration
-}
-
-// errFlagsReported is a command line the flag package has already
-// explained, with the usage.
-var errFlagsReported = errors.New("bad flags")
-
-func parseOptions(args []string) (options, error) {
-	var o options
-	fs := flag.NewFlagSet("clusterbench", flag.ContinueOnError)
-	fs.StringVar(&o.raftkv, "raftkv", "", "raftkv binary (default: go build github.com/raftkv/raftkv/cmd/raftkv from this repository)")
-	fs.StringVar(&o.etcd, "etcd", "/work/etcd-bin/etcd", "etcd binary (v3.7.3 for the baseline's comparison)")
-	fs.StringVar(&o.benchmark, "benchmark", "/work/etcd-bin/benchmark", "etcd's benchmark tool (go.etcd.io/etcd/v3@v3.6.8 tools/benchmark), for the gRPC rows")
-	fs.StringVar(&o.httpbench, "httpbench", "", "httpbench binary, for the HTTP rows (default: go build it from -httpbench-src)")
-	fs.StringVar(&o.httpbenchSrc, "httpbench-src", "/work/shared/tools/httpbench", "httpbench's source directory")
-	rows := fs.String("rows", "all", "rows to run: all, grpc, http, or a comma-separated list of row ids ("+strings.Join(rowIDs(), ", ")+")")
-	fs.IntVar(&o.reps, "reps", 3, "repetitions of every row per series, interleaved")
-	fs.IntVar(&o.series, "series", 2, "series, each on a fresh cluster of each system")
-	fs.IntVar(&o.total, "total", 20000, "requests per run (the baseline's 20000; smaller only for smoke tests)")
-	fs.DurationVar(&o.settle, "settle", 2*time.Second, "pause after every reset, before the run")
-	fs.DurationVar(&o.runTimeout, "run-timeout", 10*time.Minute, "give up on a run that takes longer")
-	fs.StringVar(&o.out, "out", "", "append the raw data here: a JSON line per run, after one describing the invocation")
-	fs.StringVar(&o.workDir, "workdir", os.TempDir(), "where the members' data dirs go (one disk for both systems)")
-	fs.StringVar(&o.profilePrefix, "profile", "", "after series 1, write a CPU profile of each system's leader under -profile-row load to PREFIX-raftkv.pprof and PREFIX-etcd.pprof")
-	profileRow := fs.String("profile-row", "http-put-c128", "the row whose load runs during -profile")
-	profileSeconds := fs.Int("profile-seconds", 10, "length of each -profile, in seconds")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return o, err
-		}
-		return o, errFlagsReported
-	}
-	o.profileFor = time.Duration(*profileSeconds) * time.Second
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	var err error
-	if o.rows, err = selectRows(*rows); err != nil {
-		return o, err
-	}
-	if o.profileRow, err = findRow(*profileRow); err != nil {
-		return o, fmt.Errorf("-profile-row: %w", err)
-	}
-	switch {
-	case o.reps < 1 || o.series < 1:
-		return o, errors.New("-reps and -series must be at least 1")
-	case o.total < 1:
-		return o, errors.New("-total must be at least 1")
-	case o.profileFor < time.Second || o.profileFor > 2*time.Minute:
-		// httpbench's load ends after its -max-duration of 150 s.
-		return o, errors.New("-profile-seconds must be between 1 and 120")
-	}
-	return o, nil
-}
 
 func main() {
 	opt, err := parseOptions(os.Args[1:])
@@ -247,83 +177,4 @@ func requireDisk(dir string) error {
 		return fmt.Errorf("%s is in memory (tmpfs); give -workdir a directory on a disk", dir)
 	}
 	return nil
-}
-
-// prepareBinaries finds or builds every binary the selected rows need and
-// asks each for its version, for the raw data's meta line.
-func prepareBinaries(opt options, binDir string) (loadTools, []system, map[string]string, error) {
-	versions := map[string]string{}
-	rows := slices.Clone(opt.rows)
-	if opt.profilePrefix != "" {
-		rows = append(rows, opt.profileRow)
-	}
-	raftkv := opt.raftkv
-	if raftkv == "" {
-		// Built inside raftkv's own module (the replace target of
-		// bench/go.mod), with its go.sum: this module does not carry the
-		// server's dependencies.
-		root, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/raftkv/raftkv").Output()
-		if err != nil {
-			return loadTools{}, nil, nil, fmt.Errorf("find raftkv's source (run clusterbench from the bench/ directory, or give -raftkv): %w", err)
-		}
-		src := strings.TrimSpace(string(root))
-		raftkv = filepath.Join(binDir, "raftkv")
-		if err := goBuild(src, raftkv, "./cmd/raftkv"); err != nil {
-			return loadTools{}, nil, nil, err
-		}
-		describe := exec.Command("git", "describe", "--always", "--dirty")
-		describe.Dir = src
-		versions["raftkv source"] = src + " at " + firstLine(describe.Output())
-	}
-	tools := loadTools{benchmark: opt.benchmark, httpbench: opt.httpbench}
-	if tools.httpbench == "" && hasProto(rows, protoHTTP) {
-		tools.httpbench = filepath.Join(binDir, "httpbench")
-		if err := goBuild(opt.httpbenchSrc, tools.httpbench, "."); err != nil {
-			return loadTools{}, nil, nil, err
-		}
-	}
-	need := map[string]string{"raftkv": raftkv, "etcd": opt.etcd}
-	if hasProto(rows, protoGRPC) {
-		need["benchmark"] = tools.benchmark
-	}
-	if hasProto(rows, protoHTTP) {
-		need["httpbench"] = tools.httpbench
-	}
-	for name, path := range need {
-		if _, err := os.Stat(path); err != nil {
-			return loadTools{}, nil, nil, fmt.Errorf("%s binary: %w", name, err)
-		}
-		versions[name] = path + " (" + buildInfo(path) + ")"
-	}
-	versions["raftkv version"] = firstLine(exec.Command(raftkv, "--version").Output())
-	versions["etcd version"] = firstLine(exec.Command(opt.etcd, "--version").Output())
-	systems := []system{{sysRaftkv, raftkv}, {sysEtcd, opt.etcd}}
-	return tools, systems, versions, nil
-}
-
-// buildInfo says which module version a Go binary was built from, and
-// with which Go: for etcd's benchmark tool the only record of its version.
-func buildInfo(path string) string {
-	bi, err := buildinfo.ReadFile(path)
-	if err != nil {
-		return "no Go build info: " + err.Error()
-	}
-	return fmt.Sprintf("%s from %s@%s, %s", bi.Path, bi.Main.Path, bi.Main.Version, bi.GoVersion)
-}
-
-func goBuild(dir, out, pkg string) error {
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Dir = dir
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
-	}
-	return nil
-}
-
-func firstLine(b []byte, err error) string {
-	if err != nil {
-		return "unknown: " + err.Error()
-	}
-	line, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
-	return line
 }
