@@ -161,9 +161,13 @@ func (s *memberSim) checkWriteOutcome(sl *slot, index uint64, caller auth.Caller
 	if cur.refusal != "" {
 		s.res.Stats.RefusalsCompared++
 	}
-	if cur.refusal != prev.refusal || cur.caller != prev.caller {
-		s.fail("state machine safety: the write at index %d (by %q at auth revision %d) %s, but %s (by %q at auth revision %d)",
-			index, prev.caller.User, prev.caller.Revision, prev, cur, cur.caller.User, cur.caller.Revision)
+	switch {
+	case cur.caller != prev.caller:
+		s.fail("state machine safety: members read different callers in the write at index %d: %q at auth revision %d on %s, %q at %d on %s",
+			index, prev.caller.User, prev.caller.Revision, prev.member, cur.caller.User, cur.caller.Revision, cur.member)
+	case cur.refusal != prev.refusal:
+		s.fail("state machine safety: the write at index %d by %q (auth revision %d) %s, but %s",
+			index, cur.caller.User, cur.caller.Revision, prev, cur)
 	}
 }
 
