@@ -211,6 +211,21 @@ func (s *memberSim) authRequest(sl *slot, req *auth.Request, then func(error)) {
 		then(err)
 	}
 	s.after(operatorDeadline+Second, func() { answer(server.ErrTimeout) })
+	// A member that stops breaks the connection: the administrator knows
+	// at once that no answer will come.
+	inc := sl.incarnation
+	var watch func()
+	watch = func() {
+		if a.token != token {
+			return
+		}
+		if sl.m == nil || sl.incarnation != inc {
+			answer(errConnectionLost)
+			return
+		}
+		s.after(100*Millisecond, watch)
+	}
+	s.after(100*Millisecond, watch)
 	s.after(s.netDelay(), func() {
 		up := s.input(sl, func(m *server.Member) {
 			r := *req

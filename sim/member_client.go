@@ -30,6 +30,7 @@ const (
 var (
 	errClientTimeout     = errors.New("client timeout")
 	errConnectionRefused = errors.New("connection refused")
+	errConnectionLost    = errors.New("connection lost")
 )
 
 type client struct {
