@@ -78,6 +78,9 @@ func (m *Member) applyNormal(e raft.Entry) {
 				m.stats.countApplied(&req, &resp)
 			}
 		}
+		if m.env.WriteApplied != nil {
+			m.env.WriteApplied(e.Index, caller, err)
+		}
 		if p != nil {
 			m.finish(p, Result{KV: resp, Err: err})
 		}

@@ -61,6 +61,15 @@ type Env struct {
 	// had it waited to say that it leads, a client that heard of the
 	// election from a follower could ask it and be told there is no leader.
 	LeaderChanged func()
+	// WriteApplied, if set, is called on the member's goroutine each time
+	// the member applies a key-value write entry (a client's, with or
+	// without a user, or one the members make themselves), with the
+	// entry's index, the caller it carries, and its outcome: nil if it
+	// took effect, else why it was refused. The outcome must depend on
+	// nothing but the log — every member decides every entry alike (State
+	// Machine Safety, §5.4.3; etcd #14571 broke it for permissions) — and
+	// the simulator compares it across members entry by entry.
+	WriteApplied func(index uint64, caller auth.Caller, err error)
 }
 
 // Member is one cluster member's logic: raft, the WAL, snapshots, the

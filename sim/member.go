@@ -45,6 +45,12 @@ type MemberConfig struct {
 	// linearization (0: 20 s). A search that runs out fails the seed: a
 	// history nobody checked is not a history that passed.
 	LinearizabilityTimeout time.Duration
+	// Auth turns authentication on at the start of the run, through the
+	// log as an operator would (root, users, roles, permissions over the
+	// clients' keys, then auth enable); the clients then write as their
+	// users, and a revoker takes permissions away and gives them back
+	// while writes are in flight (member_auth.go).
+	Auth bool
 }
 
 // DefaultMemberConfig is what `raftsim -mode member -seed N` runs. The
@@ -97,6 +103,31 @@ type MemberStats struct {
 	LinearizabilityMicros                              int64
 	Fsyncs                                             int
 	HealedLeaderAfter, HealedWriteAfter, MaxTermHealed Time
+	// OutcomesCompared counts the times a member applied a key-value
+	// write entry that a member (another, or the same before a restart)
+	// had applied already, and the two decisions were compared;
+	// RefusalsCompared those where the entry was refused
+	// (checkWriteOutcome).
+	OutcomesCompared, RefusalsCompared int
+	Auth                               AuthStats
+}
+
+// AuthStats counts what authentication did in a run with
+// MemberConfig.Auth, as the clients and the revoker saw it.
+type AuthStats struct {
+	// Allowed: writes applied with authentication on. Denied: writes
+	// refused for want of a permission (definite failures, not retried).
+	Allowed, Denied int
+	// Stale: writes refused at apply because the auth state changed
+	// after their caller's revision was read ("revision of auth store is
+	// old", or "user name is empty" for one sent before auth was
+	// enabled); RevokedInFlight of them the new state no longer allowed:
+	// a permission revoked while the write was in flight. Retries:
+	// requests (reads too) sent again with a revision read anew, as a
+	// client that logs in again.
+	Stale, RevokedInFlight, Retries int
+	// Changes: the revoker's changes that were acknowledged.
+	Changes int
 }
 
 // memberSim is one run. Everything happens on one goroutine, in the order
@@ -124,6 +155,7 @@ type memberSim struct {
 	watchers []*watchClient
 	leasers  []*leaseClient
 	op       operator
+	admin    authAdmin
 
 	res       MemberResult
 	violation string
@@ -188,6 +220,9 @@ func (s *memberSim) run() MemberResult {
 	}
 	s.at(s.healAt, s.healAll)
 	s.startClients()
+	if cfg.Auth {
+		s.startAuth()
+	}
 	s.every(Second, s.sample)
 	if cfg.Faults.Membership || cfg.Faults.Corrupt || len(cfg.Script) > 0 {
 		s.every(500*Millisecond, s.operatorStep)

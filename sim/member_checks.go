@@ -20,7 +20,8 @@ import (
 //   - no acknowledged write is lost: it is in the history, at the revision
 //     it was acknowledged with, with the value it wrote (both keys of a
 //     two-key txn at that one revision: atomicity);
-//   - no write took effect twice (checkWrittenOnce);
+//   - no write took effect twice (checkWrittenOnce), and none that was
+//     refused took effect at all (checkRefusedWrites);
 //   - every read (get or range, linearizable or serializable) returned
 //     exactly the state of the history at its header revision;
 //   - a linearizable read's revision is no older than any write
@@ -128,6 +129,7 @@ func (s *memberSim) finalChecks() {
 	}
 	s.checkAcked(t)
 	s.checkWrittenOnce(t)
+	s.checkRefusedWrites(t)
 	s.checkReads(t)
 	s.checkWatches(t)
 	s.checkLeases(t)
@@ -188,6 +190,29 @@ func (s *memberSim) checkWrittenOnce(t *truth) {
 				return
 			}
 			first[v] = r
+		}
+	}
+}
+
+// checkRefusedWrites: a write whose every attempt was certainly refused
+// — before it was proposed, or when it was applied, for want of a
+// permission among other reasons — took no effect: its value is nowhere
+// in the history. (Porcupine is not told of such writes at all, which is
+// right only if this holds.)
+func (s *memberSim) checkRefusedWrites(t *truth) {
+	for _, r := range s.hist.refused {
+		var values []string
+		switch r.kind {
+		case opPut, opCAS:
+			values = []string{r.value}
+		case opPutPair:
+			values = []string{r.value, r.value2}
+		}
+		for _, v := range values {
+			if rev, ok := t.putRev[v]; ok {
+				s.fail("a refused write took effect: %s — its value %s is at revision %d", r, v, rev)
+				return
+			}
 		}
 	}
 }

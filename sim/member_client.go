@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/raftkv/raftkv/auth"
 	"github.com/raftkv/raftkv/kv"
 	"github.com/raftkv/raftkv/server"
 )
@@ -26,12 +27,21 @@ const (
 	maxAttempts = 4
 )
 
+var (
+	errClientTimeout     = errors.New("client timeout")
+	errConnectionRefused = errors.New("connection refused")
+	errConnectionLost    = errors.New("connection lost")
+)
+
 type client struct {
 	id       int
 	n        int
 	cur      *opRecord
 	token    int // identifies the current attempt, so late answers are ignored
 	attempts int
+	// reauths counts the current request's retries with a fresh auth
+	// revision (member_auth.go).
+	reauths int
 	// seen remembers the last value this client saw per key: its
 	// compare-and-swaps compare against it, so that some succeed.
 	seen map[string]string
@@ -97,7 +107,7 @@ func (s *memberSim) nextOp(c *client) {
 	default:
 		r.kind = opRangeSerializable
 	}
-	c.cur, c.attempts = r, 0
+	c.cur, c.attempts, c.reauths = r, 0, 0
 	s.attempt(c)
 }
 
@@ -114,12 +124,12 @@ func (s *memberSim) attempt(c *client) {
 	r.member, r.call, r.outcome, r.err = sl.name, s.now, pending, ""
 	s.after(clientTimeout, func() {
 		if c.token == token && r.outcome == pending {
-			s.finishOp(c, token, outcomeUnknown, "client timeout")
+			s.finishOp(c, token, outcomeUnknown, errClientTimeout)
 		}
 	})
 	s.after(s.netDelay(), func() {
 		if !s.input(sl, func(m *server.Member) { s.execute(c, token, sl, m) }) {
-			s.after(s.netDelay(), func() { s.finishOp(c, token, outcomeFailed, "connection refused") })
+			s.after(s.netDelay(), func() { s.finishOp(c, token, outcomeFailed, errConnectionRefused) })
 		}
 	})
 }
@@ -134,11 +144,7 @@ func (s *memberSim) reply(c *client, token int, sl *slot, err error, fill func()
 	if o == outcomeOK && fill != nil {
 		fill()
 	}
-	msg := ""
-	if err != nil {
-		msg = err.Error()
-	}
-	s.at(s.now+sl.offset+s.netDelay(), func() { s.finishOp(c, token, o, msg) })
+	s.at(s.now+sl.offset+s.netDelay(), func() { s.finishOp(c, token, o, err) })
 }
 
 // classify says what an error tells the client about its request.
@@ -160,19 +166,26 @@ func (s *memberSim) deadline(sl *slot) time.Time {
 }
 
 // execute runs the client's request on member m (on sl), as the gateway
-// would: writes through the log, reads after a read barrier.
+// would: writes through the log, reads after a read barrier — and, with
+// authentication, as the client's user: writes are checked when applied,
+// reads where they are served, once the barrier is passed.
 func (s *memberSim) execute(c *client, token int, sl *slot, m *server.Member) {
 	r := c.cur
 	if c.token != token {
 		return
 	}
+	user := authUsers[c.id%len(authUsers)]
+	caller := callerOn(m, user)
 	write := func(req *kv.Request, fill func(kv.Response)) {
-		m.Write(req, s.deadline(sl), func(res server.Result) {
+		s.writeAs(m, user, req, s.deadline(sl), func(res server.Result) {
 			s.reply(c, token, sl, res.Err, func() { fill(res.KV) })
 		})
 	}
 	read := func(linearizable bool, req *kv.RangeRequest, fill func(*kv.RangeResponse)) {
 		m.ReadBarrier(linearizable, s.deadline(sl), func(err error) {
+			if err == nil && s.cfg.Auth {
+				err = m.Auth().CheckKeys(caller, req.Key, req.RangeEnd, auth.Read)
+			}
 			var resp *kv.RangeResponse
 			if err == nil {
 				resp, err = m.Store().Range(req)
@@ -230,12 +243,15 @@ func pairs(kvs []kv.KeyValue) []kvPair {
 }
 
 // finishOp records the end of an attempt, and moves the client on.
-func (s *memberSim) finishOp(c *client, token int, o outcome, msg string) {
+func (s *memberSim) finishOp(c *client, token int, o outcome, err error) {
 	r := c.cur
 	if c.token != token || r == nil || r.outcome != pending {
 		return
 	}
-	r.outcome, r.err = o, msg
+	r.outcome = o
+	if err != nil {
+		r.err = err.Error()
+	}
 	if o != outcomeUnknown {
 		r.ret = s.now
 	}
@@ -273,12 +289,30 @@ func (s *memberSim) finishOp(c *client, token int, o outcome, msg string) {
 		}
 	case outcomeFailed:
 		s.res.Stats.OpsFailed++
-		if c.attempts < maxAttempts {
+		again := c.attempts < maxAttempts
+		switch {
+		case staleCaller(err):
+			// The auth state moved while the request was on its way: log
+			// in again (the next attempt's revision is read anew) and
+			// retry — a try that does not count against maxAttempts.
+			c.attempts--
+			c.reauths++
+			again = c.reauths <= maxReauths
+			if again {
+				s.res.Stats.Auth.Retries++
+			}
+		case errors.Is(err, auth.ErrPermissionDenied):
+			again = false // asking again changes nothing
+		}
+		if again {
 			// It certainly did not happen: try again, elsewhere.
 			retry := *r
 			c.cur = &retry
 			s.after(s.between(20*Millisecond, 150*Millisecond), func() { s.attempt(c) })
 			return
+		}
+		if r.kind.writes() {
+			s.hist.refuse(r)
 		}
 	}
 	c.cur = nil

@@ -129,11 +129,16 @@ func (r *opRecord) String() string {
 	return b.String()
 }
 
-// history collects finished operations in the order they finished.
+// history collects finished operations in the order they finished:
+// those that were acknowledged or may have taken effect in ops, and the
+// writes that certainly did not (every attempt refused) in refused.
 type history struct {
-	ops []*opRecord
+	ops     []*opRecord
+	refused []*opRecord
 }
 
 func newHistory() *history { return &history{} }
 
 func (h *history) add(r *opRecord) { h.ops = append(h.ops, r) }
+
+func (h *history) refuse(r *opRecord) { h.refused = append(h.refused, r) }

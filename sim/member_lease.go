@@ -148,7 +148,7 @@ func (s *memberSim) leaseCallVia(sl *slot, lc *leaseClient, kind opKind, req *kv
 				})
 				return
 			}
-			m.Write(req, s.deadline(sl), done)
+			s.writeAs(m, authLeaser, req, s.deadline(sl), done)
 		})
 		if !up {
 			s.after(s.netDelay(), func() { finish(outcomeFailed, server.Result{}, "connection refused") })

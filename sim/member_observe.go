@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/raftkv/raftkv/auth"
 	"github.com/raftkv/raftkv/raft"
 	"github.com/raftkv/raftkv/server"
 )
@@ -33,6 +34,23 @@ type observer struct {
 	// revSeen[r] is when revision r was first seen applied on any member:
 	// the moment a write (or a lease revocation) took effect.
 	revSeen []Time
+	// writeOutcomes maps the index of a key-value write entry to what the
+	// first member that applied it decided (checkWriteOutcome).
+	writeOutcomes map[uint64]writeOutcome
+}
+
+// writeOutcome is what a member decided when it applied a write entry.
+type writeOutcome struct {
+	member  string
+	caller  auth.Caller
+	refusal string // why it was refused; empty if it took effect
+}
+
+func (o writeOutcome) String() string {
+	if o.refusal == "" {
+		return "took effect on " + o.member
+	}
+	return fmt.Sprintf("was refused on %s (%s)", o.member, o.refusal)
 }
 
 type sampledState struct {
@@ -51,6 +69,7 @@ func (o *observer) init() {
 	o.leaderOfTerm = map[uint64]uint64{}
 	o.grants = map[[2]uint64]uint64{}
 	o.appliedHash = map[uint64]sampledState{}
+	o.writeOutcomes = map[uint64]writeOutcome{}
 	o.revSeen = []Time{0, 0} // revision 1 is the empty store
 }
 
@@ -116,6 +135,39 @@ func (s *memberSim) observe(sl *slot, end Time) {
 	}
 	if s.tl != nil {
 		s.tl.role(s, sl, role, st.Term)
+	}
+}
+
+// checkWriteOutcome is called each time a member applies a key-value
+// write entry (server.Env.WriteApplied): every member that applies the
+// entry at index — and a member applying it again after a restart — must
+// decide it alike, taking it or refusing it for the same reason. Whether a
+// write may be made is decided at apply time from the caller the entry
+// carries and the auth state at that point of the log, which every member
+// has alike; a decision that depended on anything else (the member that
+// proposed the write, its clock, its own view of a user) would show here
+// as one member applying a write another refused (etcd #14571).
+func (s *memberSim) checkWriteOutcome(sl *slot, index uint64, caller auth.Caller, err error) {
+	cur := writeOutcome{member: sl.name, caller: caller}
+	if err != nil {
+		cur.refusal = err.Error()
+	}
+	prev, seen := s.obs.writeOutcomes[index]
+	if !seen {
+		s.obs.writeOutcomes[index] = cur
+		return
+	}
+	s.res.Stats.OutcomesCompared++
+	if cur.refusal != "" {
+		s.res.Stats.RefusalsCompared++
+	}
+	switch {
+	case cur.caller != prev.caller:
+		s.fail("state machine safety: members read different callers in the write at index %d: %q at auth revision %d on %s, %q at %d on %s",
+			index, prev.caller.User, prev.caller.Revision, prev.member, cur.caller.User, cur.caller.Revision, cur.member)
+	case cur.refusal != prev.refusal:
+		s.fail("state machine safety: the write at index %d by %q (auth revision %d) %s, but %s",
+			index, cur.caller.User, cur.caller.Revision, prev, cur)
 	}
 }
 

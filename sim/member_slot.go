@@ -7,6 +7,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/raftkv/raftkv/auth"
 	"github.com/raftkv/raftkv/internal/vfs"
 	"github.com/raftkv/raftkv/raft"
 	"github.com/raftkv/raftkv/server"
@@ -141,6 +142,7 @@ func (s *memberSim) start(sl *slot) error {
 		Logger:       memberLogger{sl},
 		WALOptions:   []wal.Option{wal.WithSegmentSize(walSegmentSize)},
 		FetchCluster: s.fetchCluster,
+		WriteApplied: func(index uint64, caller auth.Caller, err error) { s.checkWriteOutcome(sl, index, caller, err) },
 	})
 	if err != nil {
 		sl.offset = 0

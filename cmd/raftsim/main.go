@@ -24,6 +24,9 @@ const usage = `raftsim runs the deterministic Raft simulator.
                                   run real members (package server) instead of raft
                                   nodes, with clients, and draw the run as HTML
   raftsim -mode member -seeds 200 -faults all
+  raftsim -mode member -auth -seeds 200 -faults all
+                                  ... with users, roles, and permissions revoked
+                                  while writes are in flight
   raftsim -mode member -regression list
                                   the scripted runs named after the bugs they keep
                                   fixed; -regression NAME runs one, "all" runs them all
@@ -63,6 +66,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	mode := fs.String("mode", "raft", "what to simulate: raft (raft nodes) or member (real members with clients)")
 	window := fs.String("window", "", "member mode: the seconds start,end whose messages the HTML timeline draws as arrows (default: around the first fault)")
 	regression := fs.String("regression", "", "member mode: run the regression script of this name (\"list\" lists them, \"all\" runs them all)")
+	withAuth := fs.Bool("auth", false, "member mode: turn authentication on at the start; clients write as users while a revoker takes permissions away and gives them back")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -98,6 +102,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "raftsim: the regression scripts run real members: use -regression with -mode member")
 			return 2
 		}
+		if *withAuth {
+			fmt.Fprintln(stderr, "raftsim: raft nodes have no users: use -auth with -mode member")
+			return 2
+		}
 	case "member":
 		if *noPreVote || *noCheckQuorum || *scenario != "" {
 			fmt.Fprintln(stderr, "raftsim: -no-prevote, -no-checkquorum and -scenario are raft-mode switches")
@@ -106,7 +114,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runMember(memberFlags{
 			fs: fs, seed: *seed, seeds: *seeds, start: *start, faults: set, faultsFlag: *faults,
 			nodes: *nodes, duration: *duration, verbose: *verbose, trace: *tracePath, window: *window,
-			regression: *regression,
+			regression: *regression, auth: *withAuth,
 		}, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "raftsim: -mode must be raft or member, not %q\n", *mode)

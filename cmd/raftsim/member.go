@@ -29,12 +29,17 @@ type memberFlags struct {
 	trace      string
 	window     string
 	regression string
+	auth       bool
 }
 
 // runMember is raftsim -mode member: real members (package server) with
 // clients, instead of raft nodes.
 func runMember(f memberFlags, stdout, stderr io.Writer) int {
 	if f.regression != "" {
+		if f.auth {
+			fmt.Fprintln(stderr, "raftsim: a regression script stages its own run: -auth does not apply")
+			return 2
+		}
 		return runRegression(f, stdout, stderr)
 	}
 	if f.nodes != 0 && (f.nodes < 3 || f.nodes > 7) {
@@ -57,6 +62,7 @@ func runMember(f memberFlags, stdout, stderr io.Writer) int {
 		cfg.Faults = f.faults
 		cfg.Duration = sim.Time(f.duration.Microseconds())
 		cfg.Trace = trace
+		cfg.Auth = f.auth
 		if f.nodes != 0 {
 			cfg.Members = f.nodes
 		}
@@ -68,7 +74,12 @@ func runMember(f memberFlags, stdout, stderr io.Writer) int {
 			switch fl.Name {
 			case "seed", "seeds", "start", "faults", "v", "mode", "trace", "window":
 			default:
-				parts = append(parts, fmt.Sprintf("-%s %s", fl.Name, fl.Value))
+				if b, ok := fl.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+					// "-auth true" would end the flags at "true".
+					parts = append(parts, fmt.Sprintf("-%s=%s", fl.Name, fl.Value))
+				} else {
+					parts = append(parts, fmt.Sprintf("-%s %s", fl.Name, fl.Value))
+				}
 			}
 		})
 		return strings.Join(parts, " ")
@@ -85,9 +96,11 @@ func runMember(f memberFlags, stdout, stderr io.Writer) int {
 		wall := time.Since(begin)
 		passed, failed, checked := 0, 0, 0
 		var linMicros int64
+		var total sim.MemberStats
 		for _, res := range results {
 			checked += res.Stats.CheckedOps
 			linMicros += res.Stats.LinearizabilityMicros
+			addAuthStats(&total, res.Stats)
 			if res.Passed() {
 				passed++
 				continue
@@ -98,6 +111,9 @@ func runMember(f memberFlags, stdout, stderr io.Writer) int {
 		simulated := time.Duration(f.seeds) * f.duration
 		fmt.Fprintf(stdout, "%d seeds, %s simulated in %s on %d cores (%.0f simulated seconds per wall second); porcupine checked %d operations\n",
 			f.seeds, simulated, wall.Round(time.Millisecond), runtime.GOMAXPROCS(0), simulated.Seconds()/wall.Seconds(), checked)
+		if f.auth {
+			printAuthStats(stdout, total)
+		}
 		fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, failed)
 		if failed > 0 {
 			return 1
@@ -119,6 +135,9 @@ func runMember(f memberFlags, stdout, stderr io.Writer) int {
 			st.Crashes, st.TornCrashes, st.Corruptions, st.Replacements, st.Moves, st.Pauses, st.SlowDisks, st.SnapshotsSent, st.Messages, st.Dropped)
 		fmt.Fprintf(stdout, "checked: %d operations by porcupine (%s), %d range scans, %d watch revisions, %d expired leases\n",
 			st.CheckedOps, res.Linearizability, st.CheckedRanges, st.CheckedWatchRevs, st.LeasesExpired)
+		if f.auth {
+			printAuthStats(stdout, st)
+		}
 		code := 0
 		if !res.Passed() {
 			fmt.Fprintf(stdout, "FAILED at %s: %s\nreplay: %s\n", res.At, res.Violation, replay(f.seed))
@@ -177,4 +196,27 @@ func runSeeds(start uint64, n int, run func(uint64) sim.MemberResult) []sim.Memb
 	close(next)
 	wg.Wait()
 	return results
+}
+
+// addAuthStats adds what a run counted of authentication to total.
+func addAuthStats(total *sim.MemberStats, st sim.MemberStats) {
+	total.OutcomesCompared += st.OutcomesCompared
+	total.RefusalsCompared += st.RefusalsCompared
+	a, b := &total.Auth, st.Auth
+	a.Allowed += b.Allowed
+	a.Denied += b.Denied
+	a.Stale += b.Stale
+	a.RevokedInFlight += b.RevokedInFlight
+	a.Retries += b.Retries
+	a.Changes += b.Changes
+}
+
+// printAuthStats says what authentication did: how many writes the check
+// at apply let through or refused, and why; and how many decisions were
+// compared across members.
+func printAuthStats(w io.Writer, st sim.MemberStats) {
+	a := st.Auth
+	fmt.Fprintf(w, "auth: %d writes allowed, %d denied, %d refused at apply because the auth state moved in flight (%d of them a permission revoked in flight), %d requests retried with a fresh revision; %d changes by the revoker\n",
+		a.Allowed, a.Denied, a.Stale, a.RevokedInFlight, a.Retries, a.Changes)
+	fmt.Fprintf(w, "auth: %d outcomes of applying a write compared across members (%d of them refusals)\n", st.OutcomesCompared, st.RefusalsCompared)
 }

@@ -47,6 +47,25 @@ func TestMemberModeSeeds(t *testing.T) {
 	}
 }
 
+// -auth runs the seeds with authentication on and a revoker, and says
+// what the check at apply decided.
+func TestMemberModeAuth(t *testing.T) {
+	for _, args := range [][]string{
+		{"-mode", "member", "-auth", "-seed", "2", "-v", "0"},
+		{"-mode", "member", "-auth", "-seeds", "2"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(args, &stdout, &stderr); code != 0 {
+			t.Fatalf("raftsim %v: exit %d\n%s%s", args, code, stdout.String(), stderr.String())
+		}
+		for _, want := range []string{"writes allowed", "refused at apply because the auth state moved in flight", "outcomes of applying a write compared across members"} {
+			if !strings.Contains(stdout.String(), "auth: ") || !strings.Contains(stdout.String(), want) {
+				t.Errorf("raftsim %v: output lacks %q:\n%s", args, want, stdout.String())
+			}
+		}
+	}
+}
+
 func TestMemberModeRejectsBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"-mode", "members", "-seed", "1"},
@@ -58,6 +77,8 @@ func TestMemberModeRejectsBadFlags(t *testing.T) {
 		{"-mode", "member", "-scenario", "figure8"},
 		{"-seed", "1", "-window", "1,2"},
 		{"-seeds", "2", "-trace", "x.html"},
+		{"-seed", "1", "-auth"},
+		{"-mode", "member", "-regression", "list", "-auth"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(args, &stdout, &stderr); code != 2 {
