@@ -3,6 +3,7 @@ package compat
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -42,6 +43,21 @@ type procCluster struct {
 	members []*procMember
 	token   string
 	ports   map[int]bool // handed out to this cluster's members
+	opts    clusterOptions
+	// user and password are who c.client logs in as, once a test has
+	// turned authentication on ("" before).
+	user, password string
+}
+
+// clusterOptions is what a test may change about its cluster: more flags
+// for every member, and clients served over TLS.
+type clusterOptions struct {
+	// flags are added to every member's command line.
+	flags []string
+	// clientTLS, if set, makes the members serve clients on https:// URLs
+	// (the test passes --cert-file and the others in flags), and is what
+	// the test's clients present.
+	clientTLS *tls.Config
 }
 
 type procMember struct {
@@ -82,11 +98,17 @@ func freePort(t testing.TB, used map[int]bool) int {
 // startCluster starts n members and waits until they have a leader.
 func startCluster(t testing.TB, n int) *procCluster {
 	t.Helper()
-	c := &procCluster{t: t, dir: t.TempDir(), token: fmt.Sprintf("compat-%d", rand.Uint32()), ports: map[int]bool{}}
+	return startClusterWith(t, n, clusterOptions{})
+}
+
+// startClusterWith starts n members with opts and waits until they have a
+// leader.
+func startClusterWith(t testing.TB, n int, opts clusterOptions) *procCluster {
+	t.Helper()
+	c := newCluster(t, opts)
 	for range n {
 		c.newMember()
 	}
-	t.Cleanup(c.stopAll)
 	for _, m := range c.members {
 		c.start(m, c.initialCluster(), "new")
 	}
@@ -94,12 +116,23 @@ func startCluster(t testing.TB, n int) *procCluster {
 	return c
 }
 
+// newCluster is a cluster of no member yet, stopped when the test ends.
+func newCluster(t testing.TB, opts clusterOptions) *procCluster {
+	c := &procCluster{t: t, dir: t.TempDir(), token: fmt.Sprintf("compat-%d", rand.Uint32()), ports: map[int]bool{}, opts: opts}
+	t.Cleanup(c.stopAll)
+	return c
+}
+
 // newMember makes the next member (not started), with free ports.
 func (c *procCluster) newMember() *procMember {
 	name := fmt.Sprintf("m%d", len(c.members)+1)
+	scheme := "http"
+	if c.opts.clientTLS != nil {
+		scheme = "https"
+	}
 	m := &procMember{
 		name:      name,
-		clientURL: fmt.Sprintf("http://127.0.0.1:%d", freePort(c.t, c.ports)),
+		clientURL: fmt.Sprintf("%s://127.0.0.1:%d", scheme, freePort(c.t, c.ports)),
 		peerURL:   fmt.Sprintf("http://127.0.0.1:%d", freePort(c.t, c.ports)),
 		dataDir:   filepath.Join(c.dir, name),
 		logPath:   filepath.Join(c.dir, name+".log"),
@@ -125,12 +158,13 @@ func (c *procCluster) start(m *procMember, initialCluster, state string) {
 		c.t.Fatal(err)
 	}
 	defer log.Close()
-	m.cmd = exec.Command(progs.server,
+	args := append([]string{
 		"--name", m.name, "--data-dir", m.dataDir,
 		"--listen-client-urls", m.clientURL, "--advertise-client-urls", m.clientURL,
 		"--listen-peer-urls", m.peerURL, "--initial-advertise-peer-urls", m.peerURL,
 		"--initial-cluster", initialCluster, "--initial-cluster-state", state,
-		"--initial-cluster-token", c.token)
+		"--initial-cluster-token", c.token}, c.opts.flags...)
+	m.cmd = exec.Command(progs.server, args...)
 	m.cmd.Stdout, m.cmd.Stderr = log, log
 	if err := m.cmd.Start(); err != nil {
 		c.t.Fatalf("start %s: %v", m.name, err)
@@ -195,25 +229,42 @@ func (c *procCluster) endpoints() []string {
 }
 
 // client is a clientv3 client of the given endpoints (every member's if
-// none), closed when the test ends.
+// none), logged in as the cluster's administrator once a test has turned
+// authentication on, and closed when the test ends.
 func (c *procCluster) client(endpoints ...string) *clientv3.Client {
+	c.t.Helper()
+	return c.clientWith(clientv3.Config{Username: c.user, Password: c.password}, endpoints...)
+}
+
+// clientWith is a client configured as cfg says (a user, a token), of the
+// given endpoints (every member's if none), with the cluster's TLS
+// settings.
+func (c *procCluster) clientWith(cfg clientv3.Config, endpoints ...string) *clientv3.Client {
 	c.t.Helper()
 	if len(endpoints) == 0 {
 		endpoints = c.endpoints()
 	}
-	return newClient(c.t, endpoints)
+	cfg.Endpoints = endpoints
+	if cfg.TLS == nil {
+		cfg.TLS = c.opts.clientTLS
+	}
+	return newClientWith(c.t, cfg)
 }
 
 func newClient(t testing.TB, endpoints []string) *clientv3.Client {
 	t.Helper()
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   endpoints,
-		DialTimeout: 5 * time.Second,
-		// Its retries' warnings would bury the test's own output.
-		Logger: zap.NewNop(),
-	})
+	return newClientWith(t, clientv3.Config{Endpoints: endpoints})
+}
+
+// newClientWith is clientv3.New(cfg), closed when the test ends.
+func newClientWith(t testing.TB, cfg clientv3.Config) *clientv3.Client {
+	t.Helper()
+	cfg.DialTimeout = 5 * time.Second
+	// Its retries' warnings would bury the test's own output.
+	cfg.Logger = zap.NewNop()
+	cli, err := clientv3.New(cfg)
 	if err != nil {
-		t.Fatalf("clientv3.New(%v): %v", endpoints, err)
+		t.Fatalf("clientv3.New(%v as %q): %v", cfg.Endpoints, cfg.Username, err)
 	}
 	t.Cleanup(func() { cli.Close() })
 	return cli
