@@ -373,3 +373,66 @@ func tokenCtx(t *testing.T, c *procCluster, a account) context.Context {
 func contextWithTimeout(t *testing.T) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), waitLimit)
 }
+
+// The same rules through etcdctl's commands, with etcdctl's words and exit
+// codes for each refusal.
+func TestAuth_EtcdctlAllowedAndRefusedByRole(t *testing.T) {
+	c := startAuthCluster(t, 3, clusterOptions{})
+	e := etcdctl(t)
+	env := c.etcdctlEnv()
+	run := func(line string) result {
+		t.Helper()
+		return runQuiet(t, e, line, env...)
+	}
+	denied := result{stderr: "Error: etcdserver: permission denied\n", code: 1}
+
+	assert.Equal(t, result{stdout: "OK\n"}, run("etcdctl --user alice:alicepw put app/k v"))
+	assert.Equal(t, denied, run("etcdctl --user alice:alicepw put other v"))
+	assert.Equal(t, result{stdout: "app/k\nv\n"}, run("etcdctl --user bob:bobpw get app/ --prefix"))
+	assert.Equal(t, denied, run("etcdctl --user bob:bobpw get app/k b"), "a range past what bob may read")
+	assert.Equal(t, denied, run("etcdctl --user bob:bobpw del app/k"))
+	assert.Equal(t, denied, run("etcdctl --user carol:carolpw get app/k"))
+	// --password keeps a password whole, colon or not.
+	assert.Equal(t, result{stdout: "app/k\nv\n"}, run("etcdctl --user bob --password bobpw get app/k"))
+
+	// A transaction from etcdctl's stdin: compares, then success, then
+	// failure operations, each block ended by an empty line.
+	txn := func(user, ops string) result {
+		return run("printf '" + ops + "' | etcdctl --user " + user + " txn")
+	}
+	assert.Equal(t, result{stdout: "SUCCESS\n\nOK\n"}, txn("alice:alicepw", `value("app/k") = "v"\n\nput app/t 1\n\nput app/t 0\n\n`))
+	assert.Equal(t, denied, txn("alice:alicepw", `value("app/k") = "v"\n\nput app/t 2\n\nput other 0\n\n`), "the failure branch is checked too")
+
+	// A watch refused: etcdctl says why and that the server canceled it,
+	// exit code 5.
+	assert.Equal(t, result{stderr: "watch was canceled (rpc error: code = PermissionDenied desc = etcdserver: permission denied)\nError: watch is canceled by the server\n", code: 5}, run("etcdctl --user bob:bobpw watch other"))
+
+	// A lease holding app/l: bob may see its keys, not revoke it.
+	granted := run("etcdctl --user alice:alicepw lease grant 600")
+	require.Regexp(t, `^lease [0-9a-f]+ granted with TTL\(600s\)\n$`, granted.stdout)
+	id := strings.Fields(granted.stdout)[1]
+	assert.Equal(t, result{stdout: "OK\n"}, run("etcdctl --user alice:alicepw put app/l x --lease "+id))
+	c.waitApplied(t, "app/l")
+	assert.Regexp(t, `, attached keys\(\[app/l\]\)\n$`, run("etcdctl --user bob:bobpw lease timetolive --keys "+id).stdout)
+	// (etcdctl's timetolive exits 2 on any error.)
+	assert.Equal(t, result{stderr: denied.stderr, code: 2}, run("etcdctl --user carol:carolpw lease timetolive --keys "+id))
+	assert.Equal(t, result{stderr: "Error: failed to revoke lease (etcdserver: permission denied)\n", code: 1}, run("etcdctl --user bob:bobpw lease revoke "+id))
+	assert.Equal(t, result{stdout: "lease " + id + " revoked\n"}, run("etcdctl --user alice:alicepw lease revoke "+id))
+
+	// Users and roles as etcdctl prints them.
+	assert.Equal(t, result{stdout: "User: alice\nRoles: app\n"}, run("etcdctl --user alice:alicepw user get alice"))
+	assert.Equal(t, denied, run("etcdctl --user alice:alicepw user get bob"))
+	assert.Equal(t, result{stdout: "Role reader\nKV Read:\n\t[app/, app0) (prefix app/)\nKV Write:\n"}, run("etcdctl --user bob:bobpw role get reader"))
+	assert.Equal(t, result{stdout: "alice\nbob\ncarol\nroot\n"}, run("etcdctl --user root:rootpw user list"))
+	// Role root was granted, never added: the built-in role is no
+	// role of the list.
+	assert.Equal(t, result{stdout: "app\nreader\n"}, run("etcdctl --user root:rootpw role list"))
+	assert.Equal(t, result{stdout: "Permission of range [app/, app0) is revoked from role reader\n"}, run("etcdctl --user root:rootpw role revoke-permission reader app/ app0"))
+	assert.Equal(t, denied, run("etcdctl --user bob:bobpw get app/k"), "the permission revoked")
+	assert.Equal(t, result{stdout: "Password updated\n"}, run("etcdctl --user root:rootpw user passwd bob --interactive=false <<< newpw"))
+	r := run("etcdctl --user bob:bobpw user get bob")
+	assert.Equal(t, result{stderr: "Error: etcdserver: authentication failed, invalid user ID or password\n", code: 2}, r, "the old password")
+	assert.Equal(t, result{stdout: "User: bob\nRoles: reader\n"}, run("etcdctl --user bob:newpw user get bob"))
+	assert.Equal(t, result{stdout: "User bob deleted\n"}, run("etcdctl --user root:rootpw user delete bob"))
+	assert.Equal(t, result{stderr: "Error: etcdserver: authentication failed, invalid user ID or password\n", code: 2}, run("etcdctl --user bob:newpw get app/k"), "a deleted user")
+}
