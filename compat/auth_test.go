@@ -365,9 +365,15 @@ func (c *procCluster) waitApplied(t *testing.T, key string) {
 // sends it: for calls made on a raw gRPC stub.
 func tokenCtx(t *testing.T, c *procCluster, a account) context.Context {
 	t.Helper()
+	return metadata.AppendToOutgoingContext(callCtx(t), "token", authToken(t, c, a))
+}
+
+// authToken is a new token of a's, for calls made without clientv3.
+func authToken(t *testing.T, c *procCluster, a account) string {
+	t.Helper()
 	resp, err := c.clientWith(clientv3.Config{}).Authenticate(callCtx(t), a.name, a.password)
 	require.NoError(t, err, "authenticate %s", a.name)
-	return metadata.AppendToOutgoingContext(callCtx(t), "token", resp.Token)
+	return resp.Token
 }
 
 func contextWithTimeout(t *testing.T) (context.Context, context.CancelFunc) {
