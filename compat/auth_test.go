@@ -302,7 +302,7 @@ func TestAuth_RequestsAllowedAndRefusedByRole(t *testing.T) {
 		require.NoError(t, err, "alice attaches app/l to carol's lease")
 		// A lease's keys are checked where the question is asked, from
 		// what that member has applied (as etcd does).
-		c.waitApplied(t, "app/l")
+		c.syncMembers(t)
 		_, err = cl.TimeToLive(callCtx(t), lease.ID)
 		assert.NoError(t, err, "without its keys, anyone may ask")
 		_, err = cl.TimeToLive(callCtx(t), lease.ID, clientv3.WithAttachedKeys())
@@ -346,18 +346,14 @@ func TestAuth_RequestsAllowedAndRefusedByRole(t *testing.T) {
 	})
 }
 
-// waitApplied waits until every running member has applied the last
-// write of key: a serializable read on each shows it.
-func (c *procCluster) waitApplied(t *testing.T, key string) {
+// syncMembers waits until every running member has applied every write
+// acknowledged so far — a linearizable read through each makes it wait
+// for that — for checks a member makes from what it has applied.
+func (c *procCluster) syncMembers(t *testing.T) {
 	t.Helper()
-	want, err := c.client().Get(callCtx(t), key)
-	require.NoError(t, err)
 	for _, m := range c.running() {
-		cli := c.client(m.clientURL)
-		require.Eventually(t, func() bool {
-			got, err := cli.Get(callCtx(t), key, clientv3.WithSerializable())
-			return err == nil && got.Header.Revision >= want.Header.Revision
-		}, waitLimit, pollEvery, "%s to apply the write of %s", m.name, key)
+		_, err := c.client(m.clientURL).Get(callCtx(t), "sync")
+		require.NoError(t, err, "a linearizable read through %s", m.name)
 	}
 }
 
@@ -368,10 +364,12 @@ func tokenCtx(t *testing.T, c *procCluster, a account) context.Context {
 	return metadata.AppendToOutgoingContext(callCtx(t), "token", authToken(t, c, a))
 }
 
-// authToken is a new token of a's, for calls made without clientv3.
-func authToken(t *testing.T, c *procCluster, a account) string {
+// authToken is a new token of a's, for calls made without clientv3 or
+// with a clientv3 given only a token; handed out by one of endpoints (any
+// member if none).
+func authToken(t *testing.T, c *procCluster, a account, endpoints ...string) string {
 	t.Helper()
-	resp, err := c.clientWith(clientv3.Config{}).Authenticate(callCtx(t), a.name, a.password)
+	resp, err := c.clientWith(clientv3.Config{}, endpoints...).Authenticate(callCtx(t), a.name, a.password)
 	require.NoError(t, err, "authenticate %s", a.name)
 	return resp.Token
 }
@@ -418,7 +416,7 @@ func TestAuth_EtcdctlAllowedAndRefusedByRole(t *testing.T) {
 	require.Regexp(t, `^lease [0-9a-f]+ granted with TTL\(600s\)\n$`, granted.stdout)
 	id := strings.Fields(granted.stdout)[1]
 	assert.Equal(t, result{stdout: "OK\n"}, run("etcdctl --user alice:alicepw put app/l x --lease "+id))
-	c.waitApplied(t, "app/l")
+	c.syncMembers(t)
 	assert.Regexp(t, `, attached keys\(\[app/l\]\)\n$`, run("etcdctl --user bob:bobpw lease timetolive --keys "+id).stdout)
 	// (etcdctl's timetolive exits 2 on any error.)
 	assert.Equal(t, result{stderr: denied.stderr, code: 2}, run("etcdctl --user carol:carolpw lease timetolive --keys "+id))

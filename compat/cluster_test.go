@@ -241,6 +241,12 @@ func (c *procCluster) client(endpoints ...string) *clientv3.Client {
 // settings.
 func (c *procCluster) clientWith(cfg clientv3.Config, endpoints ...string) *clientv3.Client {
 	c.t.Helper()
+	return newClientWith(c.t, c.clientConfig(cfg, endpoints...))
+}
+
+// clientConfig completes cfg with endpoints (every member's if none) and
+// the cluster's TLS settings.
+func (c *procCluster) clientConfig(cfg clientv3.Config, endpoints ...string) clientv3.Config {
 	if len(endpoints) == 0 {
 		endpoints = c.endpoints()
 	}
@@ -248,20 +254,20 @@ func (c *procCluster) clientWith(cfg clientv3.Config, endpoints ...string) *clie
 	if cfg.TLS == nil {
 		cfg.TLS = c.opts.clientTLS
 	}
-	return newClientWith(c.t, cfg)
+	cfg.DialTimeout = 5 * time.Second
+	// Its retries' warnings would bury the test's own output.
+	cfg.Logger = zap.NewNop()
+	return cfg
 }
 
 func newClient(t testing.TB, endpoints []string) *clientv3.Client {
 	t.Helper()
-	return newClientWith(t, clientv3.Config{Endpoints: endpoints})
+	return newClientWith(t, clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 }
 
 // newClientWith is clientv3.New(cfg), closed when the test ends.
 func newClientWith(t testing.TB, cfg clientv3.Config) *clientv3.Client {
 	t.Helper()
-	cfg.DialTimeout = 5 * time.Second
-	// Its retries' warnings would bury the test's own output.
-	cfg.Logger = zap.NewNop()
 	cli, err := clientv3.New(cfg)
 	if err != nil {
 		t.Fatalf("clientv3.New(%v as %q): %v", cfg.Endpoints, cfg.Username, err)
@@ -274,18 +280,30 @@ func newClientWith(t testing.TB, cfg clientv3.Config) *clientv3.Client {
 // of them, and returns it.
 func (c *procCluster) waitLeader() *procMember {
 	c.t.Helper()
-	// Made here: the condition runs on a goroutine of its own, where a
-	// failing test must not stop.
+	// Made in the condition, and given another chance if they fail: with
+	// authentication on, a client logs in when it is made, which needs a
+	// leader. (The condition runs on a goroutine of its own, where a
+	// failing test must not stop.)
 	clients := map[*procMember]*clientv3.Client{}
-	for _, m := range c.running() {
-		clients[m] = c.client(m.clientURL)
-	}
+	defer func() {
+		for _, cli := range clients {
+			cli.Close()
+		}
+	}()
 	var leader *procMember
 	require.Eventually(c.t, func() bool {
 		leader = nil
 		var lead uint64
 		ids := map[uint64]*procMember{}
-		for m, cli := range clients {
+		for _, m := range c.running() {
+			cli := clients[m]
+			if cli == nil {
+				var err error
+				if cli, err = clientv3.New(c.clientConfig(clientv3.Config{Username: c.user, Password: c.password}, m.clientURL)); err != nil {
+					return false
+				}
+				clients[m] = cli
+			}
 			st, err := status(cli, m.clientURL)
 			if err != nil || st.Leader == 0 || lead != 0 && st.Leader != lead {
 				return false
