@@ -44,7 +44,8 @@
 //     each role may do, over clientv3 and etcdctl; a permission revoked
 //     while writes are in flight; tokens ended by a password change;
 //     leader changes; backups restored with their users; JWT tokens; TLS
-//     client certificates as identities.
+//     client certificates as identities; and the walkthrough of
+//     docs/auth.md, its raftkvctl commands run with etcdctl.
 //
 // The real etcdctl is built by `make etcdctl` into bin/ (the tests look for
 // it there, or where $COMPAT_ETCDCTL says); `make compat` runs it all.
