@@ -15,8 +15,8 @@ import (
 )
 
 // fastBcrypt makes password hashes as cheap as bcrypt allows (etcd has the
-// same flag): a login then costs well under a millisecond instead of tens,
-// and these tests log in often.
+// same flag): a login then costs a millisecond or so instead of the tens
+// that the default cost 10 takes, and these tests log in often.
 var fastBcrypt = []string{"--bcrypt-cost", "4"}
 
 // An account is a user of the auth tests and its password.
@@ -103,10 +103,11 @@ func runQuiet(t *testing.T, e cli, line string, env ...string) result {
 	return r
 }
 
-// `auth enable` refuses to lock everybody out — no user
-// root, or a root without role root — and etcdctl, told the second, makes
-// the role, grants it and tries again. While enabled, nobody may remove
-// root's powers, and a request without a user names none.
+// `auth enable` refuses to lock everybody out — no user root, or a root
+// without role root — and etcdctl, told the second, makes the role, grants
+// it and tries again. While authentication is on, root's powers cannot be
+// taken away, and a request that names no user is refused, the member list
+// too; only the auth status answers anyone.
 func TestAuth_EnableNeedsARootUserHoldingTheRootRole(t *testing.T) {
 	c := startClusterWith(t, 3, clusterOptions{flags: fastBcrypt})
 	cli := c.client()
@@ -196,6 +197,31 @@ func TestAuth_RequestsAllowedAndRefusedByRole(t *testing.T) {
 		assert.ErrorIs(t, err, rpctypes.ErrPermissionDenied, "carol holds no role")
 		_, err = b.Get(callCtx(t), "other")
 		assert.ErrorIs(t, err, rpctypes.ErrPermissionDenied)
+	})
+
+	t.Run("write without read", func(t *testing.T) {
+		for _, step := range []func() error{
+			func() error { _, err := admin.RoleAdd(callCtx(t), "writer"); return err },
+			func() error {
+				_, err := admin.RoleGrantPermission(callCtx(t), "writer", "w/", clientv3.GetPrefixRangeEnd("w/"), clientv3.PermissionType(clientv3.PermWrite))
+				return err
+			},
+			func() error { _, err := admin.UserGrantRole(callCtx(t), carol.name, "writer"); return err },
+		} {
+			require.NoError(t, step())
+		}
+		_, err := cl.Put(callCtx(t), "w/k", "1")
+		assert.NoError(t, err, "carol may write under w/")
+		_, err = cl.Put(callCtx(t), "w/k", "2", clientv3.WithPrevKV())
+		assert.ErrorIs(t, err, rpctypes.ErrPermissionDenied, "the previous value is a read")
+		_, err = cl.Delete(callCtx(t), "w/k", clientv3.WithPrevKV())
+		assert.ErrorIs(t, err, rpctypes.ErrPermissionDenied, "so is a deleted one")
+		_, err = cl.Get(callCtx(t), "w/k")
+		assert.ErrorIs(t, err, rpctypes.ErrPermissionDenied)
+		_, err = cl.Delete(callCtx(t), "w/k")
+		assert.NoError(t, err)
+		_, err = admin.UserRevokeRole(callCtx(t), carol.name, "writer")
+		require.NoError(t, err)
 	})
 
 	t.Run("a range must be covered", func(t *testing.T) {

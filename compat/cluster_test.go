@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -284,14 +285,19 @@ func (c *procCluster) waitLeader() *procMember {
 	// authentication on, a client logs in when it is made, which needs a
 	// leader. (The condition runs on a goroutine of its own, where a
 	// failing test must not stop.)
+	var mu sync.Mutex // the condition may outlive a wait that failed
 	clients := map[*procMember]*clientv3.Client{}
 	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
 		for _, cli := range clients {
 			cli.Close()
 		}
 	}()
 	var leader *procMember
 	require.Eventually(c.t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
 		leader = nil
 		var lead uint64
 		ids := map[uint64]*procMember{}
