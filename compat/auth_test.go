@@ -142,6 +142,8 @@ func TestAuth_EnableNeedsARootUserHoldingTheRootRole(t *testing.T) {
 	assert.ErrorIs(t, err, rpctypes.ErrUserEmpty, "get without a user")
 	_, err = anonymous.MemberList(callCtx(t))
 	assert.ErrorIs(t, err, rpctypes.ErrUserEmpty, "member list without a user")
+	_, err = anonymous.Status(callCtx(t), c.members[0].clientURL)
+	assert.ErrorIs(t, err, rpctypes.ErrUserEmpty, "a member's status without a user")
 	r = runQuiet(t, e, "etcdctl put k v", env...)
 	assert.Equal(t, result{stderr: "Error: etcdserver: user name is empty\n", code: 1}, r, "etcdctl put without a user")
 	r = runQuiet(t, e, "etcdctl --user root:wrong put k v", env...)
@@ -167,6 +169,8 @@ func TestAuth_EnableNeedsARootUserHoldingTheRootRole(t *testing.T) {
 	assert.Equal(t, result{stdout: "Authentication Disabled\n"}, r)
 	_, err = anonymous.Put(callCtx(t), "k", "after disable")
 	assert.NoError(t, err, "with authentication off, no user is needed")
+	_, err = c.clientWith(clientv3.Config{Token: "forged.1"}).Put(callCtx(t), "k", "a token nobody handed out")
+	assert.NoError(t, err, "and any token is ignored")
 }
 
 // Users with different roles, over clientv3: what each may and may not do
