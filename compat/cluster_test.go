@@ -3,6 +3,7 @@ package compat
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -42,6 +44,21 @@ type procCluster struct {
 	members []*procMember
 	token   string
 	ports   map[int]bool // handed out to this cluster's members
+	opts    clusterOptions
+	// user and password are who c.client logs in as, once a test has
+	// turned authentication on ("" before).
+	user, password string
+}
+
+// clusterOptions is what a test may change about its cluster: more flags
+// for every member, and clients served over TLS.
+type clusterOptions struct {
+	// flags are added to every member's command line.
+	flags []string
+	// clientTLS, if set, makes the members serve clients on https:// URLs
+	// (the test passes --cert-file and the others in flags), and is what
+	// the test's clients present.
+	clientTLS *tls.Config
 }
 
 type procMember struct {
@@ -82,11 +99,17 @@ func freePort(t testing.TB, used map[int]bool) int {
 // startCluster starts n members and waits until they have a leader.
 func startCluster(t testing.TB, n int) *procCluster {
 	t.Helper()
-	c := &procCluster{t: t, dir: t.TempDir(), token: fmt.Sprintf("compat-%d", rand.Uint32()), ports: map[int]bool{}}
+	return startClusterWith(t, n, clusterOptions{})
+}
+
+// startClusterWith starts n members with opts and waits until they have a
+// leader.
+func startClusterWith(t testing.TB, n int, opts clusterOptions) *procCluster {
+	t.Helper()
+	c := newCluster(t, opts)
 	for range n {
 		c.newMember()
 	}
-	t.Cleanup(c.stopAll)
 	for _, m := range c.members {
 		c.start(m, c.initialCluster(), "new")
 	}
@@ -94,12 +117,23 @@ func startCluster(t testing.TB, n int) *procCluster {
 	return c
 }
 
+// newCluster is a cluster of no member yet, stopped when the test ends.
+func newCluster(t testing.TB, opts clusterOptions) *procCluster {
+	c := &procCluster{t: t, dir: t.TempDir(), token: fmt.Sprintf("compat-%d", rand.Uint32()), ports: map[int]bool{}, opts: opts}
+	t.Cleanup(c.stopAll)
+	return c
+}
+
 // newMember makes the next member (not started), with free ports.
 func (c *procCluster) newMember() *procMember {
 	name := fmt.Sprintf("m%d", len(c.members)+1)
+	scheme := "http"
+	if c.opts.clientTLS != nil {
+		scheme = "https"
+	}
 	m := &procMember{
 		name:      name,
-		clientURL: fmt.Sprintf("http://127.0.0.1:%d", freePort(c.t, c.ports)),
+		clientURL: fmt.Sprintf("%s://127.0.0.1:%d", scheme, freePort(c.t, c.ports)),
 		peerURL:   fmt.Sprintf("http://127.0.0.1:%d", freePort(c.t, c.ports)),
 		dataDir:   filepath.Join(c.dir, name),
 		logPath:   filepath.Join(c.dir, name+".log"),
@@ -125,12 +159,13 @@ func (c *procCluster) start(m *procMember, initialCluster, state string) {
 		c.t.Fatal(err)
 	}
 	defer log.Close()
-	m.cmd = exec.Command(progs.server,
+	args := append([]string{
 		"--name", m.name, "--data-dir", m.dataDir,
 		"--listen-client-urls", m.clientURL, "--advertise-client-urls", m.clientURL,
 		"--listen-peer-urls", m.peerURL, "--initial-advertise-peer-urls", m.peerURL,
 		"--initial-cluster", initialCluster, "--initial-cluster-state", state,
-		"--initial-cluster-token", c.token)
+		"--initial-cluster-token", c.token}, c.opts.flags...)
+	m.cmd = exec.Command(progs.server, args...)
 	m.cmd.Stdout, m.cmd.Stderr = log, log
 	if err := m.cmd.Start(); err != nil {
 		c.t.Fatalf("start %s: %v", m.name, err)
@@ -195,25 +230,48 @@ func (c *procCluster) endpoints() []string {
 }
 
 // client is a clientv3 client of the given endpoints (every member's if
-// none), closed when the test ends.
+// none), logged in as the cluster's administrator once a test has turned
+// authentication on, and closed when the test ends.
 func (c *procCluster) client(endpoints ...string) *clientv3.Client {
 	c.t.Helper()
+	return c.clientWith(clientv3.Config{Username: c.user, Password: c.password}, endpoints...)
+}
+
+// clientWith is a client configured as cfg says (a user, a token), of the
+// given endpoints (every member's if none), with the cluster's TLS
+// settings.
+func (c *procCluster) clientWith(cfg clientv3.Config, endpoints ...string) *clientv3.Client {
+	c.t.Helper()
+	return newClientWith(c.t, c.clientConfig(cfg, endpoints...))
+}
+
+// clientConfig completes cfg with endpoints (every member's if none) and
+// the cluster's TLS settings.
+func (c *procCluster) clientConfig(cfg clientv3.Config, endpoints ...string) clientv3.Config {
 	if len(endpoints) == 0 {
 		endpoints = c.endpoints()
 	}
-	return newClient(c.t, endpoints)
+	cfg.Endpoints = endpoints
+	if cfg.TLS == nil {
+		cfg.TLS = c.opts.clientTLS
+	}
+	cfg.DialTimeout = 5 * time.Second
+	// Its retries' warnings would bury the test's own output.
+	cfg.Logger = zap.NewNop()
+	return cfg
 }
 
 func newClient(t testing.TB, endpoints []string) *clientv3.Client {
 	t.Helper()
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   endpoints,
-		DialTimeout: 5 * time.Second,
-		// Its retries' warnings would bury the test's own output.
-		Logger: zap.NewNop(),
-	})
+	return newClientWith(t, clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+}
+
+// newClientWith is clientv3.New(cfg), closed when the test ends.
+func newClientWith(t testing.TB, cfg clientv3.Config) *clientv3.Client {
+	t.Helper()
+	cli, err := clientv3.New(cfg)
 	if err != nil {
-		t.Fatalf("clientv3.New(%v): %v", endpoints, err)
+		t.Fatalf("clientv3.New(%v as %q): %v", cfg.Endpoints, cfg.Username, err)
 	}
 	t.Cleanup(func() { cli.Close() })
 	return cli
@@ -223,18 +281,35 @@ func newClient(t testing.TB, endpoints []string) *clientv3.Client {
 // of them, and returns it.
 func (c *procCluster) waitLeader() *procMember {
 	c.t.Helper()
-	// Made here: the condition runs on a goroutine of its own, where a
-	// failing test must not stop.
+	// Made in the condition, and given another chance if they fail: with
+	// authentication on, a client logs in when it is made, which needs a
+	// leader. (The condition runs on a goroutine of its own, where a
+	// failing test must not stop.)
+	var mu sync.Mutex // the condition may outlive a wait that failed
 	clients := map[*procMember]*clientv3.Client{}
-	for _, m := range c.running() {
-		clients[m] = c.client(m.clientURL)
-	}
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, cli := range clients {
+			cli.Close()
+		}
+	}()
 	var leader *procMember
 	require.Eventually(c.t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
 		leader = nil
 		var lead uint64
 		ids := map[uint64]*procMember{}
-		for m, cli := range clients {
+		for _, m := range c.running() {
+			cli := clients[m]
+			if cli == nil {
+				var err error
+				if cli, err = clientv3.New(c.clientConfig(clientv3.Config{Username: c.user, Password: c.password}, m.clientURL)); err != nil {
+					return false
+				}
+				clients[m] = cli
+			}
 			st, err := status(cli, m.clientURL)
 			if err != nil || st.Leader == 0 || lead != 0 && st.Leader != lead {
 				return false

@@ -39,7 +39,13 @@
 //     raftkv, and with raftkvctl, every output compared (normalize_test.go
 //     hides what must differ between two clusters, and only that);
 //   - commands_test.go: the etcdctl commands the transcript lacks, with
-//     etcdctl and with raftkvctl, outputs compared.
+//     etcdctl and with raftkvctl, outputs compared;
+//   - auth_*.go: authentication and roles (issue 14) — enabling it, what
+//     each role may do, over clientv3 and etcdctl; a permission revoked
+//     while writes are in flight; tokens ended by a password change;
+//     leader changes; backups restored with their users; JWT tokens; TLS
+//     client certificates as identities; and the walkthrough of
+//     docs/auth.md, its raftkvctl commands run with etcdctl.
 //
 // The real etcdctl is built by `make etcdctl` into bin/ (the tests look for
 // it there, or where $COMPAT_ETCDCTL says); `make compat` runs it all.
@@ -49,7 +55,9 @@
 // Every expectation of the clientv3 tests is etcd's, and can be checked to
 // be: $COMPAT_SERVER names a server binary to start in raftkv's place (it
 // takes etcd's flags), and the clientv3 tests and etcdctl's transcript pass
-// against etcd 3.7.3 built from the module proxy. (The tutorial runs
-// `make cluster`, always raftkv; commands_test.go reads its backup with
-// raftkvutl.)
+// against etcd 3.7.3 built from the module proxy. A test that restores a
+// backup restores it with raftkvutl, or with what $COMPAT_RESTORER names
+// when $COMPAT_SERVER is set (etcd's etcdutl, which takes the same flags).
+// (The tutorial runs `make cluster`, always raftkv; commands_test.go reads
+// its backup with raftkvutl.)
 package compat

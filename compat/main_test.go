@@ -23,6 +23,10 @@ type programs struct {
 	// etcdctl is etcd's etcdctl (`make etcdctl`), "" if it is missing;
 	// bin/etcdctl links to it.
 	etcdctl string
+	// restorer restores a backup of server's into a data directory:
+	// bin/raftkvutl, or what $COMPAT_RESTORER names for another server
+	// (etcd's etcdutl for etcd; it takes the same flags).
+	restorer string
 }
 
 var progs programs
@@ -64,9 +68,10 @@ func findPrograms(bin string) (programs, error) {
 	if out, err := build.CombinedOutput(); err != nil {
 		return programs{}, fmt.Errorf("make build: %v\n%s", err, out)
 	}
-	p := programs{repo: repo, bin: bin, server: filepath.Join(bin, "raftkv")}
+	p := programs{repo: repo, bin: bin, server: filepath.Join(bin, "raftkv"), restorer: filepath.Join(bin, "raftkvutl")}
 	if s := os.Getenv("COMPAT_SERVER"); s != "" {
 		p.server = s
+		p.restorer = os.Getenv("COMPAT_RESTORER")
 	}
 	p.etcdctl = os.Getenv("COMPAT_ETCDCTL")
 	if p.etcdctl == "" {
@@ -92,4 +97,14 @@ func etcdctlPath(t testing.TB) string {
 		t.Fatalf("etcd's etcdctl is not in %s (nor named by $COMPAT_ETCDCTL): `make etcdctl` builds it", filepath.Join(progs.repo, "bin"))
 	}
 	return progs.etcdctl
+}
+
+// restorerPath is the program that restores the server's backups; a test
+// that needs it fails without it.
+func restorerPath(t testing.TB) string {
+	t.Helper()
+	if progs.restorer == "" {
+		t.Fatalf("$COMPAT_SERVER is %s: $COMPAT_RESTORER must name the program that restores its backups (etcd's etcdutl)", progs.server)
+	}
+	return progs.restorer
 }
