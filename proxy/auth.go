@@ -3,8 +3,8 @@ package proxy
 import (
 	"context"
 
-	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/authpb"
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 
 	"github.com/raftkv/raftkv/server/api"
 	"github.com/raftkv/raftkv/server/pbconv"

@@ -38,6 +38,9 @@ import (
 type rangeCache struct {
 	metrics  *metrics
 	capacity int
+	// unarmed is called when a read finds the cache off (to start the
+	// follower that arms it).
+	unarmed func()
 
 	mu      sync.Mutex
 	entries map[string]*list.Element // of *cacheEntry, by request
@@ -57,9 +60,9 @@ type cacheEntry struct {
 	header api.Header
 }
 
-func newRangeCache(m *metrics, capacity int) *rangeCache {
+func newRangeCache(m *metrics, capacity int, unarmed func()) *rangeCache {
 	return &rangeCache{
-		metrics: m, capacity: capacity, entries: map[string]*list.Element{}, lru: list.New(),
+		metrics: m, capacity: capacity, unarmed: unarmed, entries: map[string]*list.Element{}, lru: list.New(),
 		single: map[string]map[*cacheEntry]struct{}{}, ranges: map[*cacheEntry]struct{}{},
 	}
 }
@@ -78,9 +81,15 @@ func (c *rangeCache) get(req *kv.RangeRequest) (*kv.RangeResponse, api.Header, b
 	}
 	id := cacheID(req)
 	c.mu.Lock()
+	if !c.armed {
+		c.mu.Unlock()
+		c.metrics.cacheMisses.Inc()
+		c.unarmed()
+		return nil, api.Header{}, false
+	}
 	defer c.mu.Unlock()
 	el, ok := c.entries[id]
-	if !ok || !c.armed {
+	if !ok {
 		c.metrics.cacheMisses.Inc()
 		return nil, api.Header{}, false
 	}

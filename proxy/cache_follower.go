@@ -12,30 +12,36 @@ import (
 // answers it touches. It is an ordinary receiver, so it shares the
 // cluster's watch with any client watching the same range, and it is
 // reconnected and resumed as theirs are.
+//
+// It starts with the first serializable read the cache cannot answer: a
+// proxy that only serves watches costs the cluster no watch of its own.
 type cacheFollower struct {
 	p *Proxy
-	// r is the current receiver (guarded by the hub's mutex); nil while
-	// the follower is stopped.
-	r *receiver
+	// Guarded by the hub's mutex: r is the current receiver, nil while
+	// the follower is stopped; started is when it last started.
+	r       *receiver
+	started time.Time
 }
 
 // followerRetry is how long the follower waits before watching again after
 // the cluster ended or refused its watch.
 const followerRetry = 2 * time.Second
 
-// start opens the follower's watch (the cache is armed once it is
-// created).
-func (f *cacheFollower) start() {
-	if f.p.cache.capacity <= 0 {
+// ensure starts the follower's watch (the cache is armed once it is
+// created), unless it runs, or authentication is on, or it started less
+// than followerRetry ago.
+func (f *cacheFollower) ensure() {
+	if f.p.cache.capacity <= 0 || f.p.authOn() {
 		return
 	}
 	key, end := f.p.ns.interval([]byte{0}, []byte{0})
 	h := f.p.hub
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if f.r != nil || f.p.ctx.Err() != nil {
+	if f.r != nil || f.p.ctx.Err() != nil || time.Since(f.started) < followerRetry {
 		return
 	}
+	f.started = time.Now()
 	f.r = &receiver{sink: f, wr: watchRange{string(key), string(end)}, prevKV: true, ready: make(chan struct{})}
 	h.addLocked(f.r)
 }
@@ -98,14 +104,9 @@ func (f *cacheFollower) linked(r *receiver, up bool) {
 	}
 }
 
-// lost forgets the follower's receiver (called under the hub's mutex) and
-// watches again a little later.
+// lost forgets the follower's receiver (called under the hub's mutex); the
+// next read the cache cannot answer starts it again.
 func (f *cacheFollower) lost(r *receiver) {
 	f.r = nil
 	f.p.cache.disarm()
-	time.AfterFunc(followerRetry, func() {
-		if !f.p.authOn() {
-			f.start()
-		}
-	})
 }

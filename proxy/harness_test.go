@@ -163,6 +163,16 @@ func (c *testCluster) watchers(t testing.TB) int {
 	return total
 }
 
+// holder returns the member that holds a watch, -1 if none does.
+func (c *testCluster) holder(t testing.TB) int {
+	for i, cfg := range c.cfgs {
+		if c.servers[i] != nil && metricValue(t, cfg.ListenClientURLs[0]+"/metrics", "etcd_debugging_mvcc_watcher_total") > 0 {
+			return i
+		}
+	}
+	return -1
+}
+
 // metricValue reads one sample from a Prometheus text page (0 if absent).
 func metricValue(t testing.TB, url, name string) float64 {
 	t.Helper()
@@ -309,23 +319,6 @@ func (ws *watchStream) events(n int) map[int64][]string {
 		}
 	}
 	return got
-}
-
-// quiet reports that the stream has nothing more for a moment (used only
-// to check that nothing is repeated after a run's events were all seen).
-func (ws *watchStream) drain() []*pb.WatchResponse {
-	var out []*pb.WatchResponse
-	for {
-		select {
-		case resp, ok := <-ws.resps:
-			if !ok {
-				return out
-			}
-			out = append(out, resp)
-		default:
-			return out
-		}
-	}
 }
 
 func readAll(t testing.TB, url string) string {

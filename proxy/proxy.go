@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/raftkv/raftkv/server/api"
-	"github.com/raftkv/raftkv/server/pbconv"
 )
 
 // Proxy is an api.Backend over a cluster: what a member's adapters serve
@@ -30,6 +28,9 @@ type Proxy struct {
 	leases  *keepAlives
 	follow  *cacheFollower
 	fleet   *fleet
+
+	// queueLimit is maxQueued (smaller in tests).
+	queueLimit int
 
 	// view is what the proxy last learned of the cluster (watchStatus).
 	view atomic.Pointer[clusterView]
@@ -61,14 +62,14 @@ func New(cfg Config) (*Proxy, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &Proxy{cfg: cfg, log: cfg.Logger, up: up, ns: namespace{prefix: []byte(cfg.Namespace)}, ctx: ctx, cancel: cancel}
+	p := &Proxy{cfg: cfg, log: cfg.Logger, up: up, ns: namespace{prefix: []byte(cfg.Namespace)}, queueLimit: maxQueued, ctx: ctx, cancel: cancel}
 	p.view.Store(&clusterView{})
 	p.httpClient = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg.ClusterTLS}}
 	p.hub = newWatchHub(p)
 	p.leases = newKeepAlives(p)
 	p.metrics = newMetrics(p)
-	p.cache = newRangeCache(p.metrics, cfg.CacheEntries)
 	p.follow = &cacheFollower{p: p}
+	p.cache = newRangeCache(p.metrics, cfg.CacheEntries, p.follow.ensure)
 	p.fleet = newFleet(p)
 	p.background(p.watchStatus)
 	if cfg.AutoSyncInterval > 0 {
@@ -108,91 +109,6 @@ func (p *Proxy) callContext(ctx context.Context) (context.Context, context.Cance
 	}
 	return context.WithTimeout(ctx, p.cfg.RequestTimeout)
 }
-
-// clusterView is what the proxy knows of the cluster between calls.
-type clusterView struct {
-	header   api.Header
-	leader   uint64
-	version  api.Version
-	authOn   bool
-	reached  bool // some member answered the last status question
-}
-
-// header is a response header for the answers the proxy makes up itself
-// (a refused watch, say): the cluster's, as last seen.
-func (p *Proxy) header() api.Header { return p.view.Load().header }
-
-// authOn reports whether the cluster last said authentication is on.
-func (p *Proxy) authOn() bool { return p.view.Load().authOn }
-
-// watchStatus asks the cluster, every StatusInterval, who leads (for
-// clients that require a leader), which version it speaks, and whether
-// authentication is on (the cache serves only while it is off).
-func (p *Proxy) watchStatus(ctx context.Context) {
-	first := true
-	t := time.NewTicker(p.cfg.StatusInterval)
-	defer t.Stop()
-	for {
-		prev := p.view.Load()
-		next := p.askStatus(ctx, prev)
-		p.view.Store(next)
-		switch {
-		case next.reached && next.authOn && (first || !prev.authOn):
-			p.follow.stop()
-		case next.reached && !next.authOn && (first || prev.authOn):
-			p.follow.start()
-		}
-		if next.reached {
-			first = false
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-func (p *Proxy) askStatus(ctx context.Context, prev *clusterView) *clusterView {
-	ctx, cancel := context.WithTimeout(ctx, max(p.cfg.StatusInterval, time.Second))
-	defer cancel()
-	next := *prev
-	next.reached = false
-	st, err := p.up.maint.Status(ctx, &pb.StatusRequest{})
-	if err != nil {
-		next.leader = 0
-		return &next
-	}
-	as, err := p.up.auth.AuthStatus(ctx, &pb.AuthStatusRequest{})
-	if err != nil {
-		next.leader = 0
-		return &next
-	}
-	next.reached = true
-	next.header = pbconv.FromHeader(st.Header)
-	next.leader = st.Leader
-	next.authOn = as.Enabled
-	next.version = api.Version{Server: st.Version, Cluster: clusterVersion(st.Version), Storage: st.StorageVersion}
-	return &next
-}
-
-// clusterVersion is the cluster version a member of version v reports
-// (major.minor.0).
-func clusterVersion(v string) string {
-	parts := strings.SplitN(v, ".", 3)
-	if len(parts) < 2 {
-		return v
-	}
-	return parts[0] + "." + parts[1] + ".0"
-}
-
-// Leader is the leader the cluster last named; 0 if it named none or could
-// not be reached (clients that require a leader are then refused).
-func (p *Proxy) Leader() uint64 { return p.view.Load().leader }
-
-// Version is the cluster's, as last seen: the proxy speaks the API of the
-// members behind it.
-func (p *Proxy) Version() api.Version { return p.view.Load().version }
 
 // Health is etcd's proxy health check: the cluster answers a read through
 // the proxy (a refusal of permission counts: the cluster answered).

@@ -134,8 +134,8 @@ func (p *Proxy) registerMonitoring(mux *http.ServeMux) {
 // cluster's figures (etcd_debugging_mvcc_watcher_total among them: the
 // watches the proxy holds there).
 func (p *Proxy) serveClusterMetrics(w http.ResponseWriter, r *http.Request) {
-	for _, ep := range p.metricsURLs() {
-		req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, ep, nil)
+	for _, base := range p.memberURLs() {
+		req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, base+"/metrics", nil)
 		if err != nil {
 			continue
 		}
@@ -150,24 +150,6 @@ func (p *Proxy) serveClusterMetrics(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Error(w, "Internal server error", http.StatusInternalServerError)
-}
-
-// metricsURLs are the members' /metrics addresses, from the endpoints the
-// proxy connects to.
-func (p *Proxy) metricsURLs() []string {
-	addrs, useTLS, err := parseEndpoints(p.up.currentEndpoints())
-	if err != nil {
-		return nil
-	}
-	scheme := "http"
-	if useTLS || p.cfg.ClusterTLS != nil {
-		scheme = "https"
-	}
-	out := make([]string, len(addrs))
-	for i, a := range addrs {
-		out[i] = fmt.Sprintf("%s://%s/metrics", scheme, a.Addr)
-	}
-	return out
 }
 
 // serveProxyHealth answers whether the cluster answers a linearizable

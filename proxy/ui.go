@@ -92,8 +92,11 @@ func (p *Proxy) serveUI(w http.ResponseWriter, r *http.Request) {
 
 // formatID writes a member ID as etcd does, in hex.
 func formatID(id uint64) string {
-	if id == 0 {
+	switch id {
+	case 0:
 		return "none"
+	case leaderUnnamed:
+		return "elected (unnamed to the proxy while authentication is on)"
 	}
 	return strconv.FormatUint(id, 16)
 }

@@ -15,7 +15,6 @@ import (
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
@@ -43,8 +42,8 @@ type upstream struct {
 	// endpoints are the ones in use (a []string).
 	endpoints atomic.Value
 	conn      *grpc.ClientConn
-	resolver *manual.Resolver
-	useTLS   bool
+	resolver  *manual.Resolver
+	useTLS    bool
 
 	kv      pb.KVClient
 	watch   pb.WatchClient
@@ -252,10 +251,4 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
-}
-
-// isGRPCCanceled reports whether a stream ended because its own context
-// did (the proxy closed it), rather than because the member ended it.
-func isGRPCCanceled(ctx context.Context, err error) bool {
-	return ctx.Err() != nil && status.Code(err) == codes.Canceled
 }

@@ -207,7 +207,7 @@ func (cs *clientStream) deliver(r *receiver, resp *api.WatchResponse) bool {
 	if cs.closed || cs.watchers[r.id] != r {
 		return true // canceled meanwhile: its client wants no more of it
 	}
-	if len(cs.queue) >= maxQueued && !resp.Created && !resp.Canceled {
+	if len(cs.queue) >= cs.p.queueLimit && !resp.Created && !resp.Canceled {
 		cs.lagging = append(cs.lagging, r)
 		return false
 	}
