@@ -63,6 +63,10 @@ type Config struct {
 	// MaxConcurrentStreams bounds the streams of one client connection.
 	MaxConcurrentStreams uint32
 
+	// EnablePprof serves Go's profiles under /debug/pprof/ on the client
+	// port (--enable-pprof).
+	EnablePprof bool
+
 	// StatusInterval is how often the proxy asks the cluster who leads
 	// and whether authentication is on (0: every second).
 	StatusInterval time.Duration

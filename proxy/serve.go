@@ -8,6 +8,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -118,6 +119,12 @@ func (p *Proxy) stopServing() {
 func (p *Proxy) registerPages(mux *http.ServeMux) {
 	p.registerMonitoring(mux)
 	mux.HandleFunc("/ui", p.serveUI)
+	if p.cfg.EnablePprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 }
 
 // registerMonitoring adds the paths etcd's grpc-proxy serves for

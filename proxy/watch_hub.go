@@ -94,7 +94,9 @@ func newWatchHub(p *Proxy) *watchHub {
 	return &watchHub{p: p, groups: map[watchRange][]*broadcast{}}
 }
 
-// hubStats are the figures /metrics shows.
+// hubStats are the figures /metrics shows: the clients' watches (not the
+// proxy's own followers), the watches held on the cluster, and how many
+// receivers share one with another.
 type hubStats struct {
 	receivers, broadcasts, coalescing int
 }
@@ -106,9 +108,13 @@ func (h *watchHub) stats() hubStats {
 	for _, bs := range h.groups {
 		for _, b := range bs {
 			s.broadcasts++
-			s.receivers += len(b.receivers)
 			if len(b.receivers) > 1 {
 				s.coalescing += len(b.receivers) - 1
+			}
+			for r := range b.receivers {
+				if _, ok := r.sink.(*clientStream); ok {
+					s.receivers++
+				}
 			}
 		}
 	}
