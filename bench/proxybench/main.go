@@ -6,11 +6,13 @@
 //     one proxy — how many watches the cluster then holds (the members'
 //     etcd_debugging_mvcc_watcher_total), and whether every watcher gets
 //     every event of its key, in order, once;
+//
 //   - serializable range throughput through the proxy (its cache warm)
 //     beside the same reads straight to a member;
+//
 //   - the latency a put gains through the proxy.
 //
-//	cd bench && go run ./proxybench -etcd /work/etcd-bin/etcd
+//     cd bench && go run ./proxybench -etcd /work/etcd-bin/etcd
 //
 // Every cluster and proxy is a process of its own on 127.0.0.1, started
 // fresh for each system.
