@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -117,7 +118,8 @@ func (cs *clientStream) Create(c *api.WatchCreateRequest) {
 
 // refusalReason is how a member words a watch it refuses for an error.
 func refusalReason(err error) string {
-	if e, ok := err.(*wire.Error); ok {
+	var e *wire.Error
+	if errors.As(err, &e) {
 		return fmt.Sprintf("rpc error: code = %s desc = %s", e.Code, e.Message)
 	}
 	return err.Error()
