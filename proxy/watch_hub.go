@@ -276,39 +276,52 @@ func (h *watchHub) advance(b *broadcast, rev int64) {
 // requestProgress asks each broadcast serving rs for its progress, and
 // calls done with the revision up to which every receiver in rs has been
 // served, once all have answered.
+//
+// What a receiver has been served is its own business — nextRev — bounded
+// by what its broadcast's member said: a receiver whose client reads slowly
+// may have left its broadcast meanwhile, behind it, and a receiver that
+// asked for a revision still in the future has been served nothing yet.
 func (h *watchHub) requestProgress(rs []*receiver, done func(rev int64, hdr api.Header)) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	rev, waiting := int64(-1), 0
+	answers := map[*broadcast]int64{}
+	askedOf := map[*receiver]*broadcast{}
 	var hdr api.Header
-	lower := func(r int64) {
-		if rev < 0 || r < rev {
-			rev = r
+	waiting := 0
+	finish := func() {
+		rev := int64(-1)
+		for _, r := range rs {
+			served := r.nextRev - 1
+			if p, ok := answers[askedOf[r]]; ok {
+				served = min(served, p)
+			}
+			if rev < 0 || served < rev {
+				rev = served
+			}
 		}
+		done(max(rev, 0), hdr)
 	}
-	asked := map[*broadcast]bool{}
 	for _, r := range rs {
 		b := r.bcast
 		if b == nil {
-			// Lagging: served up to its nextRev, no further.
-			lower(r.nextRev - 1)
+			continue // lagging: served up to its nextRev
+		}
+		askedOf[r] = b
+		if _, asked := answers[b]; asked {
 			continue
 		}
-		if asked[b] {
-			continue
-		}
-		asked[b] = true
+		answers[b] = -1 // asked, not answered
 		waiting++
 		hdr = b.header
 		b.askProgress(func(p int64) {
-			lower(p)
+			answers[b] = p
 			if waiting--; waiting == 0 {
-				done(rev, hdr)
+				finish()
 			}
 		})
 	}
 	if waiting == 0 {
-		done(max(rev, 0), hdr)
+		finish()
 	}
 }
 
