@@ -3,6 +3,7 @@
 #   make cluster      build the binaries and start a local 3-member cluster (Ctrl-C stops it)
 #   make stop-member M=2 / make start-member M=2   crash or restart one member, from another terminal
 #   make status       who leads: one line per member of the local cluster
+#   make proxy        from another terminal: a grpc-proxy in front of the cluster, on 127.0.0.1:23790
 #   make test         everything CI runs: gofmt, go vet, staticcheck, go test -race, simulator seeds
 #   make sim SEEDS=N  run N raft-level simulator seeds with all faults
 #   make sim-member MEMBER_SEEDS=N
@@ -26,7 +27,7 @@ MEMBER_SEEDS ?= 1000
 DATA        ?= ./data
 FUZZTIME    ?= 30s
 
-.PHONY: all build cluster stop-member start-member status test lint fmt-check vet staticcheck unit compat etcdctl ui-test ui-check sim sim-member sim-long chaos fuzz bench clean
+.PHONY: all build cluster proxy stop-member start-member status test lint fmt-check vet staticcheck unit compat etcdctl ui-test ui-check sim sim-member sim-long chaos fuzz bench clean
 
 all: build
 
@@ -38,6 +39,15 @@ build:
 # script's own clean exit after a Ctrl-C and reports no interrupted recipe.
 cluster: build
 	@exec env BIN=$(BIN) DATA=$(DATA) scripts/cluster.sh run
+
+# From another terminal: a grpc-proxy in front of make cluster's members
+# (etcd's Procfile has the same), registered under etcd's resolver prefix
+# so that member list through it lists the proxies; Ctrl-C stops it.
+PROXY_ADDR ?= 127.0.0.1:23790
+proxy: build
+	$(BIN)/raftkv grpc-proxy start --endpoints=127.0.0.1:2379,127.0.0.1:22379,127.0.0.1:32379 \
+		--listen-addr=$(PROXY_ADDR) --advertise-client-url=$(PROXY_ADDR) \
+		--resolver-prefix=___grpc_proxy_endpoint --resolver-ttl=60
 
 # From another terminal: crash one member (SIGKILL), or start it again.
 stop-member:

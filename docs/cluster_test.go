@@ -243,7 +243,7 @@ var untilInterrupted = regexp.MustCompile(`^` + assignments + `bin/raftkvctl .*\
 func (c *cluster) startBackground(t *testing.T, st step, cmd string, env []string) {
 	t.Helper()
 	isWatch := strings.Contains(st.cmd, " watch ")
-	before := watchersOpen()
+	before := watchesOpen()
 	// exec, so that the Ctrl-C at the end reaches the command itself; env,
 	// for a page's "VAR=value command".
 	w := &longRunning{st: st, out: &syncBuf{}, cmd: exec.Command("bash", "-c", "exec env "+cmd)}
@@ -258,7 +258,7 @@ func (c *cluster) startBackground(t *testing.T, st step, cmd string, env []strin
 		// A watch prints nothing until a change; the members' metrics
 		// say when its stream is open, so the page's next change is not
 		// missed.
-		require.Eventually(t, func() bool { return watchersOpen() > before }, 10*time.Second, pollEvery, "the watch to be established")
+		require.Eventually(t, func() bool { return watchesOpen() > before }, 10*time.Second, pollEvery, "the watch to be established")
 		return
 	}
 	// A lock, a campaign or a keep-alive prints once it holds what it
@@ -348,6 +348,29 @@ func (c *cluster) leader(t *testing.T) int {
 	}, 20*time.Second, pollEvery, "a leader")
 	return lead
 }
+
+// watchesOpen counts the watches open on the members, and on the page's
+// grpc-proxy (make proxy's address), if one runs: a watch through the proxy
+// may share the members' watch of another client, and add none there.
+func watchesOpen() int {
+	total := watchersOpen()
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/proxy/metrics", proxyPort))
+	if err != nil {
+		return total
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "raftkv_grpc_proxy_client_watches "); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			total += n
+		}
+	}
+	return total
+}
+
+// proxyPort is where `make proxy`, and the pages, run a grpc-proxy.
+const proxyPort = 23790
 
 // watchersOpen sums the watchers every member reports in /metrics.
 func watchersOpen() int {

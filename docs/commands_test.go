@@ -182,12 +182,13 @@ func runPage(t *testing.T, bins binaries, steps []step) {
 	}
 }
 
-// joinsCluster reports whether a page's "bin/raftkv ... &" is a new member
-// joining the page's `make cluster` (after `member add`), rather than a
-// member of the page's own: it then runs beside the cluster, and the page's
-// client commands still go to the cluster.
+// joinsCluster reports whether a page's "bin/raftkv ... &" runs beside the
+// page's `make cluster` rather than as a member of the page's own: a new
+// member joining it (after `member add`), or a proxy or gateway in front of
+// it. The page's client commands still go to the cluster.
 func joinsCluster(cmd string) bool {
-	return strings.Contains(cmd, "--initial-cluster-state existing")
+	return strings.Contains(cmd, "--initial-cluster-state existing") ||
+		strings.HasPrefix(cmd, "bin/raftkv grpc-proxy start ") || strings.HasPrefix(cmd, "bin/raftkv gateway start ")
 }
 
 // startServer starts a page's own member in the background, in its own

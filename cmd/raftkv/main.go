@@ -24,6 +24,15 @@ func main() {
 // run starts the member and blocks until it stops or a signal arrives. stop,
 // if not nil, stops it too (tests). It returns the process exit code.
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer, stop <-chan struct{}) int {
+	// etcd's proxy modes are subcommands beside the member's flags.
+	if len(args) > 0 {
+		switch args[0] {
+		case "grpc-proxy":
+			return runGRPCProxy(args[1:], stderr, stop)
+		case "gateway":
+			return runGateway(args[1:], stderr, stop)
+		}
+	}
 	cfg, showVersion, err := parseFlags(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
