@@ -86,10 +86,7 @@ func startMakeCluster(t *testing.T) *makeCluster {
 // ("or") joins two spellings of one command.
 func tutorialCommands(t *testing.T) []string {
 	t.Helper()
-	dir := filepath.Dir(sharedFile(t, "seeds"))
-	files, err := filepath.Glob(filepath.Join(dir, "seeds", "*.txt"))
-	require.NoError(t, err)
-	require.NotEmpty(t, files, "the seed tutorial (shared/seeds/*.txt)")
+	files := []string{sharedFile(t, "seeds/000_9f626e7c374240a0.txt")}
 	var commands []string
 	for _, file := range files {
 		f, err := os.Open(file)

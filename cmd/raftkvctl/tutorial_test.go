@@ -18,7 +18,8 @@ import (
 )
 
 // TestTutorial runs the seed tutorial's commands, read from the tutorial
-// itself (shared/seeds/, beside the repository), in its order, with
+// itself (shared/seeds/, beside the repository, or its verbatim copy in
+// testdata/), in its order, with
 // raftkvctl in etcdctl's place: what a new user types first. The tutorial
 // shows no output, so the test knows what each kind of command must do,
 // and keeps a model of the keys the tutorial wrote to know what a get, a
@@ -168,11 +169,7 @@ func checkVersionURL(t *testing.T, url string) {
 // tutorial is in Chinese; "或" ("or") joins two spellings of one command.
 func tutorialCommands(t *testing.T) []string {
 	t.Helper()
-	dir := seedsDir(t)
-	files, err := filepath.Glob(filepath.Join(dir, "*.txt"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no seed tutorial (*.txt) in %s: %v", dir, err)
-	}
+	files := tutorialFiles(t)
 	var commands []string
 	for _, file := range files {
 		f, err := os.Open(file)
@@ -196,28 +193,38 @@ func tutorialCommands(t *testing.T) []string {
 	return commands
 }
 
-// seedsDir finds shared/seeds/ beside the repository, or beside a folder
-// above it (CI lays shared/ beside its clone). Missing, it fails the test:
-// the tutorial is what a new user types first, and is never skipped.
-func seedsDir(t *testing.T) string {
+// seedCopy is the seed tutorial as the repository carries it, byte for byte,
+// for a clone checked out without shared/ beside it.
+const seedCopy = "testdata/seed-tutorial.txt"
+
+// tutorialFiles finds the seed tutorial in shared/seeds/ beside the
+// repository, or beside a folder above it. Where it is found, the
+// repository's copy must be identical to it — the copy is the tutorial,
+// never an edited list of commands, and a tutorial that changes fails here
+// until the copy follows. Where shared/ is absent (a bare clone), the copy
+// is what the test reads.
+func tutorialFiles(t *testing.T) []string {
 	t.Helper()
 	repo, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tried []string
-	for dir := filepath.Dir(repo); ; dir = filepath.Dir(dir) {
+	copied, err := os.ReadFile(seedCopy)
+	require.NoError(t, err, "the repository's copy of the seed tutorial")
+	for dir := filepath.Dir(repo); dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
 		seeds := filepath.Join(dir, "shared", "seeds")
-		if st, err := os.Stat(seeds); err == nil && st.IsDir() {
-			return seeds
+		files, _ := filepath.Glob(filepath.Join(seeds, "*.txt"))
+		if len(files) == 0 {
+			continue
 		}
-		tried = append(tried, seeds)
-		if dir == filepath.Dir(dir) {
-			break
-		}
+		require.Len(t, files, 1, "one seed tutorial in %s", seeds)
+		original, err := os.ReadFile(files[0])
+		require.NoError(t, err)
+		require.Equal(t, string(original), string(copied), "%s must be a copy of %s", seedCopy, files[0])
+		return files
 	}
-	t.Fatalf("the seed tutorial is read from shared/seeds/ beside the repository; found none at %s", strings.Join(tried, ", "))
-	return ""
+	t.Logf("no shared/seeds/ above %s: reading the repository's copy, %s", repo, seedCopy)
+	return []string{seedCopy}
 }
 
 // shellWords splits a command line as sh does for the tutorial's lines:
