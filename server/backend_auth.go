@@ -31,11 +31,13 @@ func (s *Server) caller(ctx context.Context) (auth.Caller, error) {
 		return auth.Caller{}, nil
 	}
 	cr := api.CredentialsFrom(ctx)
-	// etcd looks at the certificate first, then at the token.
-	if cr.CommonName != "" {
-		return auth.Caller{User: cr.CommonName, Revision: st.Revision()}, nil
-	}
+	// A token, when there is one, says who calls — a bad one is refused
+	// even over a good certificate; the certificate's common name only
+	// when there is no token (etcd's EtcdServer.AuthInfoFromCtx).
 	if cr.Token == "" {
+		if cr.CommonName != "" {
+			return auth.Caller{User: cr.CommonName, Revision: st.Revision()}, nil
+		}
 		return auth.Caller{}, nil
 	}
 	if s.jwt != nil {
@@ -188,7 +190,12 @@ func (s *Server) Authenticate(ctx context.Context, name, password string) (strin
 	if ok && !u.NoPassword {
 		hash = u.Password
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || !ok || u.NoPassword {
+	matched := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
+	switch {
+	case ok && u.NoPassword:
+		// Said after the same bcrypt cost as any other refusal.
+		return "", Header{}, ErrNoPasswordUser
+	case !ok || !matched:
 		return "", Header{}, ErrAuthFailed
 	}
 	if s.jwt != nil {

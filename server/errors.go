@@ -70,6 +70,11 @@ var (
 	ErrPermissionNotGranted = &wire.Error{Code: wire.FailedPrecondition, Message: "etcdserver: permission is not granted to the role"}
 )
 
+// ErrNoPasswordUser is a password given for a user made without one. etcd's
+// gRPC layer has no translation for its auth store's error (toGRPCErrorMap
+// lacks it): its clients see code Unknown and the store's own text.
+var ErrNoPasswordUser = &wire.Error{Code: wire.Unknown, Message: auth.ErrNoPasswordUser.Error()}
+
 // errAuthFailed is a token assignment refused at apply time: the user
 // changed after the password was checked. The client hears etcd's
 // authentication failure.
@@ -94,7 +99,7 @@ var kvErrors = []struct {
 	{auth.ErrPermissionNotGiven, ErrPermissionNotGiven},
 	{auth.ErrRoleNotGranted, ErrRoleNotGranted},
 	{auth.ErrPermissionNotGranted, ErrPermissionNotGranted},
-	{auth.ErrNoPasswordUser, ErrAuthFailed},
+	{auth.ErrNoPasswordUser, ErrNoPasswordUser},
 	{kv.ErrCompacted, wire.ErrCompacted},
 	{kv.ErrFutureRev, wire.ErrFutureRev},
 	{kv.ErrLeaseNotFound, wire.ErrLeaseNotFound},

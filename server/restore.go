@@ -115,6 +115,10 @@ func RestoreSnapshot(fsys vfs.FS, backup io.ReadSeeker, cfg Config, opts Restore
 		}
 		conf.Voters = append(conf.Voters, cc.NodeID)
 	}
+	// Users, roles and whether authentication is on are replicated state
+	// like the keys (etcd keeps them in the backend it backs up): the new
+	// cluster starts with the backup's, under its own membership.
+	c = c.withAuth(old.takeAuth())
 	self := MemberID(cfg.InitialAdvertisePeerURLs, cfg.InitialClusterToken, 0)
 	// The bootstrap would write len(changes) entries of term 1, all
 	// committed: the snapshot stands for exactly those.

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/raftkv/raftkv/auth"
 	"github.com/raftkv/raftkv/internal/vfs"
 	"github.com/raftkv/raftkv/kv"
 )
@@ -17,7 +20,7 @@ import (
 func backupOf(t *testing.T, m *Member) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	src := &backupSource{members: m.cluster.clone(), store: m.store.Freeze()}
+	src := &backupSource{members: m.cluster.withAuth(m.auth.State()), store: m.store.Freeze()}
 	if err := src.encode(&b); err != nil {
 		t.Fatal(err)
 	}
@@ -147,4 +150,40 @@ func flipByte(b []byte, i int) []byte {
 	out := bytes.Clone(b)
 	out[i] ^= 0x40
 	return out
+}
+
+// A backup of a cluster with authentication on restores into a cluster
+// with authentication on: the same users and roles, on every member, and a
+// write by a user without the permission still refused. (The restore once
+// kept the keys and dropped the auth state: the new cluster was open to
+// anyone.)
+func TestRestoreSnapshot_KeepsUsersRolesAndAuthentication(t *testing.T) {
+	src := newMemberCluster(t, 3, nil)
+	setUpAuth(t, src)
+	lead := src.leader()
+	backup := backupOf(t, lead)
+
+	dst := newMemberCluster(t, 3, func(c *Config) { c.InitialClusterToken = "restored-cluster" })
+	for i, name := range dst.names {
+		dst.crash(name)
+		dst.disks[name] = vfs.NewSimDisk(rand.New(rand.NewPCG(7, uint64(i))))
+		_, err := RestoreSnapshot(dst.disks[name], bytes.NewReader(backup), dst.cfgs[name], RestoreOptions{})
+		require.NoError(t, err, "restore %s", name)
+	}
+	for _, name := range dst.names {
+		dst.start(name)
+	}
+	dst.tick(30)
+	for _, name := range dst.names {
+		a := dst.members[name].Auth()
+		require.True(t, a.Enabled(), "%s: authentication still on", name)
+		require.Equal(t, []string{"alice", auth.RootUser}, a.Users(), "%s's users", name)
+	}
+	newLead := dst.leader()
+	alice := auth.Caller{User: "alice", Revision: newLead.Auth().Revision()}
+	require.NoError(t, dst.writeAs(newLead, &kv.Request{Put: &kv.PutRequest{Key: []byte("k1"), Value: []byte("v")}}, alice).Err)
+	err := dst.writeAs(newLead, &kv.Request{Put: &kv.PutRequest{Key: []byte("other"), Value: []byte("v")}}, alice).Err
+	require.ErrorIs(t, err, auth.ErrPermissionDenied, "alice's permissions, as they were")
+	err = dst.write(newLead, &kv.Request{Put: &kv.PutRequest{Key: []byte("k2"), Value: []byte("v")}}).Err
+	require.Error(t, err, "a write with no user, refused")
 }

@@ -25,6 +25,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
 )
 
 // testPKI is a throw-away CA and certificates signed by it, for 127.0.0.1.
@@ -190,4 +191,17 @@ func TestTLS_ClientCertificateCommonNameIsTheUser(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, 403, resp.StatusCode, "%s", body)
 	require.JSONEq(t, `{"code":7,"message":"etcdserver: permission denied"}`, string(body))
+
+	// A user made without a password cannot log in with one: etcd's auth
+	// store error, which etcd's gRPC layer passes on as code Unknown.
+	_, err = pb.NewAuthClient(alice).Authenticate(ctx, &pb.AuthenticateRequest{Name: "alice", Password: ""})
+	requireStatus(t, err, codes.Unknown, "auth: authentication failed, password was given for no password user")
+
+	// A token, when there is one, says who calls, over any certificate
+	// (etcd's AuthInfoFromCtx): a bad token over root's certificate is
+	// refused, where the certificate alone would have been root. (raftkv
+	// once looked at the certificate first.)
+	bad := metadata.AppendToOutgoingContext(ctx, "token", "forged.1")
+	_, err = pb.NewKVClient(root).Put(bad, &pb.PutRequest{Key: []byte("k"), Value: []byte("v")})
+	requireStatus(t, err, codes.Unauthenticated, "etcdserver: invalid auth token")
 }
