@@ -161,6 +161,16 @@ type MethodMetrics struct {
 	// unknownVersion counts calls from clients that did not say their API
 	// version (the JSON gateway's never do).
 	unknownVersion prometheus.Counter
+	// lastVersion is the counter of the client API version last seen: a
+	// cluster's clients nearly always say the same one, and looking a
+	// counter up by its labels costs a hash of them on every call.
+	lastVersion atomic.Pointer[versionCounter]
+}
+
+// versionCounter is etcd_server_client_requests_total for one version.
+type versionCounter struct {
+	version string
+	counter prometheus.Counter
 }
 
 // Started counts a call that began. clientAPIVersion is what the client
@@ -170,9 +180,15 @@ func (m *MethodMetrics) Started(clientAPIVersion string) {
 	m.started.Inc()
 	if clientAPIVersion == "" {
 		m.unknownVersion.Inc()
-	} else {
-		m.c.requests.WithLabelValues(m.kind, clientAPIVersion).Inc()
+		return
 	}
+	if vc := m.lastVersion.Load(); vc != nil && vc.version == clientAPIVersion {
+		vc.counter.Inc()
+		return
+	}
+	vc := &versionCounter{version: clientAPIVersion, counter: m.c.requests.WithLabelValues(m.kind, clientAPIVersion)}
+	m.lastVersion.Store(vc)
+	vc.counter.Inc()
 }
 
 // MessageReceived counts a message received on the call.

@@ -18,14 +18,12 @@ import (
 // the common name of a verified TLS client certificate.
 func credentialsOf(ctx context.Context) api.Credentials {
 	var c api.Credentials
-	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		ts := md.Get("token")
-		if len(ts) == 0 {
-			ts = md.Get("authorization")
-		}
-		if len(ts) > 0 {
-			c.Token = strings.TrimPrefix(ts[0], "Bearer ")
-		}
+	ts := metadata.ValueFromIncomingContext(ctx, "token")
+	if len(ts) == 0 {
+		ts = metadata.ValueFromIncomingContext(ctx, "authorization")
+	}
+	if len(ts) > 0 {
+		c.Token = strings.TrimPrefix(ts[0], "Bearer ")
 	}
 	if p, ok := peer.FromContext(ctx); ok {
 		if ti, ok := p.AuthInfo.(credentials.TLSInfo); ok && len(ti.State.VerifiedChains) > 0 && len(ti.State.VerifiedChains[0]) > 0 {

@@ -30,12 +30,10 @@ type interceptors struct {
 	electionTimeout time.Duration
 }
 
+// The metadata of a call is read key by key (ValueFromIncomingContext):
+// FromIncomingContext would copy all of it, for every call, three times.
 func requiresLeader(ctx context.Context) bool {
-	md, ok := metadata.FromIncomingContext(ctx)
-	if !ok {
-		return false
-	}
-	ks := md[metadataRequireLeaderKey]
+	ks := metadata.ValueFromIncomingContext(ctx, metadataRequireLeaderKey)
 	return len(ks) > 0 && ks[0] == metadataHasLeader
 }
 

@@ -48,10 +48,8 @@ func (c *callMetrics) method(fullMethod string, typ api.RPCType) api.MethodMetri
 // clientAPIVersion is what the client said its API version was (clientv3
 // sends it as metadata), "" if it did not say.
 func clientAPIVersion(ctx context.Context) string {
-	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		if vs := md.Get("client-api-version"); len(vs) > 0 {
-			return vs[0]
-		}
+	if vs := metadata.ValueFromIncomingContext(ctx, "client-api-version"); len(vs) > 0 {
+		return vs[0]
 	}
 	return ""
 }
