@@ -241,3 +241,8 @@ func (n *Node) ConfState() ConfState { return n.r.confState() }
 
 // Status returns a description of the node for display and tests.
 func (n *Node) Status() Status { return n.r.status() }
+
+// LogIndexes returns the commit index and the index of the last entry: what
+// a caller reports after every step, without the copy of each follower's
+// progress that Status makes on a leader.
+func (n *Node) LogIndexes() (commit, last uint64) { return n.r.log.committed, n.r.log.lastIndex() }

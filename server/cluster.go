@@ -169,6 +169,23 @@ func (c *cluster) list() []MemberInfo {
 	return out
 }
 
+// hasMembers reports whether list (as list returned it) still describes
+// every member exactly. The URL lists are compared by content: they are
+// replaced, never changed in place.
+func (c *cluster) hasMembers(list []MemberInfo) bool {
+	if len(list) != len(c.Members) {
+		return false
+	}
+	for _, was := range list {
+		now := c.Members[was.ID]
+		if now == nil || now.Name != was.Name || now.IsLearner != was.IsLearner || now.Moved != was.Moved ||
+			now.Bootstrapped != was.Bootstrapped || !slices.Equal(now.PeerURLs, was.PeerURLs) || !slices.Equal(now.ClientURLs, was.ClientURLs) {
+			return false
+		}
+	}
+	return true
+}
+
 func (c *cluster) member(id uint64) (MemberInfo, bool) {
 	m := c.Members[id]
 	if m == nil {

@@ -294,12 +294,22 @@ func (s *Server) loop() {
 	}
 }
 
+// publish stores a new view of the member for the adapters, after every
+// turn of the loop. It runs thousands of times a second under load, so the
+// member list of the last view is shared when the membership has not
+// changed, rather than copied again.
 func (s *Server) publish() {
 	m := s.member
-	st := m.node.Status()
+	commit, last := m.node.LogIndexes()
+	var members []MemberInfo
+	if prev := s.view.Load(); prev != nil && m.cluster.hasMembers(prev.Members) {
+		members = prev.Members
+	} else {
+		members = m.cluster.list()
+	}
 	v := &memberView{
 		ID: m.id, ClusterID: m.clusterID, Lead: m.lead, Term: m.term, Applied: m.applied,
-		Commit: st.Commit, LastIndex: st.LastIndex, Members: m.cluster.list(), Stats: m.stats,
+		Commit: commit, LastIndex: last, Members: members, Stats: m.stats,
 		Removed: m.removed, Alarms: slices.Clone(m.cluster.Alarms),
 	}
 	for _, info := range v.Members {
