@@ -45,7 +45,10 @@
 //     while writes are in flight; tokens ended by a password change;
 //     leader changes; backups restored with their users; JWT tokens; TLS
 //     client certificates as identities; and the walkthrough of
-//     docs/auth.md, its raftkvctl commands run with etcdctl.
+//     docs/auth.md, its raftkvctl commands run with etcdctl;
+//   - proxy_test.go: clientv3 through `raftkv grpc-proxy start` (or etcd's
+//     own grpc-proxy, with $COMPAT_SERVER): keys, a txn, two watches of one
+//     key, a lease, a mutex, and a --namespace of its own.
 //
 // The real etcdctl is built by `make etcdctl` into bin/ (the tests look for
 // it there, or where $COMPAT_ETCDCTL says); `make compat` runs it all.
