@@ -8,7 +8,7 @@
 #   make sim SEEDS=N  run N raft-level simulator seeds with all faults
 #   make sim-member MEMBER_SEEDS=N
 #                     run N member-level seeds: real members, clients, all faults,
-#                     linearizability checked (cmd/raftsim -mode member)
+#                     linearizability checked (cmd/raftsim -mode member); N/5 more with auth on
 #   make sim-long     a long simulator run (many thousands of seeds, both levels)
 #   make fuzz         run every fuzz target for FUZZTIME each
 #   make bench        run the in-repo benchmarks
@@ -122,8 +122,12 @@ ui-check: build
 sim:
 	$(GO) run ./cmd/raftsim -seeds $(SEEDS) -faults all
 
+# Member-level seeds; then, with authentication on, a fifth as many with a
+# client revoking permissions while writes are in flight (every member's
+# decision on every write compared).
 sim-member:
 	$(GO) run ./cmd/raftsim -mode member -seeds $(MEMBER_SEEDS) -faults all
+	$(GO) run ./cmd/raftsim -mode member -auth -seeds $$(( $(MEMBER_SEEDS) / 5 )) -faults all
 
 sim-long:
 	$(GO) run ./cmd/raftsim -seeds 20000 -faults all
