@@ -216,24 +216,13 @@ func (cs *clientStream) deliver(r *receiver, resp *api.WatchResponse) bool {
 	if resp.Canceled {
 		delete(cs.watchers, r.id)
 	}
-	if !r.fragment || len(resp.Events) < 2 || eventsSize(resp.Events) < cs.p.cfg.MaxRequestBytes {
+	if !r.fragment {
 		cs.push(resp)
 		return true
 	}
-	// Split as a member splits a revision too large for one message: at
-	// least one event a fragment, every fragment but the last marked.
-	limit := cs.p.cfg.MaxRequestBytes
-	evs := resp.Events
-	for len(evs) > 0 {
-		n, size := 0, 0
-		for n < len(evs) && (n == 0 || size+eventSize(&evs[n]) < limit) {
-			size += eventSize(&evs[n])
-			n++
-		}
-		part := *resp
-		part.Events, part.Fragment = evs[:n], n < len(evs)
-		cs.push(&part)
-		evs = evs[n:]
+	// Split as a member splits a revision too large for one message.
+	for _, part := range api.Fragments(resp, cs.p.cfg.MaxRequestBytes) {
+		cs.push(part)
 	}
 	return true
 }
@@ -292,22 +281,4 @@ func (cs *clientStream) sendLoop() {
 			}
 		}
 	}
-}
-
-// eventSize is about what an event takes in etcd's protobuf encoding (a
-// member's measure, so that a proxy splits where a member would).
-func eventSize(e *kv.Event) int {
-	n := 32 + len(e.Kv.Key) + len(e.Kv.Value)
-	if e.PrevKv != nil {
-		n += 32 + len(e.PrevKv.Key) + len(e.PrevKv.Value)
-	}
-	return n
-}
-
-func eventsSize(evs []kv.Event) int {
-	n := 0
-	for i := range evs {
-		n += eventSize(&evs[i])
-	}
-	return n
 }

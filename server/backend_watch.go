@@ -267,41 +267,13 @@ const watchFragmentOverhead = 512 * 1024
 func (ws *watchStream) deliver(sw *streamWatcher, out *api.WatchResponse) {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
-	limit := ws.s.cfg.MaxRequestBytes + watchFragmentOverhead
-	if !sw.fragment || len(out.Events) < 2 || eventsSize(out.Events) < limit {
+	if !sw.fragment {
 		ws.sendLocked(out)
 		return
 	}
-	evs := out.Events
-	for len(evs) > 0 {
-		n, size := 0, 0
-		for n < len(evs) && (n == 0 || size+eventSize(&evs[n]) < limit) {
-			size += eventSize(&evs[n])
-			n++
-		}
-		part := *out
-		part.Events, part.Fragment = evs[:n], n < len(evs)
-		ws.sendLocked(&part)
-		evs = evs[n:]
+	for _, part := range api.Fragments(out, ws.s.cfg.MaxRequestBytes+watchFragmentOverhead) {
+		ws.sendLocked(part)
 	}
-}
-
-// eventSize is about what an event takes in etcd's protobuf encoding: its
-// keys and values, and a few bytes of framing per field.
-func eventSize(e *kv.Event) int {
-	n := 32 + len(e.Kv.Key) + len(e.Kv.Value)
-	if e.PrevKv != nil {
-		n += 32 + len(e.PrevKv.Key) + len(e.PrevKv.Value)
-	}
-	return n
-}
-
-func eventsSize(evs []kv.Event) int {
-	n := 0
-	for i := range evs {
-		n += eventSize(&evs[i])
-	}
-	return n
 }
 
 // Close cancels every watch of the stream and waits for their pumps.
