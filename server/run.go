@@ -237,6 +237,10 @@ func (s *Server) serve(ln net.Listener, h http.Handler, peer bool) {
 	}()
 }
 
+// removedStopDelay is how long a removed member keeps running, so that
+// what it already decided reaches the others.
+const removedStopDelay = time.Second
+
 // loop is the member's goroutine: it alone touches the Member.
 func (s *Server) loop() {
 	defer s.wg.Done()
@@ -251,10 +255,13 @@ func (s *Server) loop() {
 		return
 	}
 	s.publish()
+	removed := false
 	for {
 		select {
 		case <-s.stopping:
-			s.err = ErrStopped
+			if !removed {
+				s.err = ErrStopped
+			}
 			return
 		case <-ticker.C:
 			m.Tick()
@@ -285,11 +292,16 @@ func (s *Server) loop() {
 			return
 		}
 		s.publish()
-		if m.Removed() {
+		if m.Removed() && !removed {
+			// Stop, but not at once: the answers to requests this member
+			// applied — its own removal among them, forwarded by a follower
+			// that waits for it — and the messages that hand leadership over
+			// are still on their way out. etcd gives them a second too
+			// (stopWithDelay).
+			removed = true
 			s.err = ErrRemoved
 			s.log.Warn("the member has been permanently removed from the cluster; shutting down")
-			go s.Stop()
-			return
+			time.AfterFunc(removedStopDelay, s.Stop)
 		}
 	}
 }
