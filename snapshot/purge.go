@@ -11,7 +11,8 @@ import (
 )
 
 // Purge removes all but the newest keep snapshot files (DefaultKeep is the
-// usual choice), and leftover temporary files of interrupted saves. Keep
+// usual choice), and leftover temporary files of interrupted saves — not
+// the temporary file of a save in progress on another goroutine. Keep
 // more than one: the newest file may be one whose WAL marker a crash lost,
 // and the WAL still relies on the one before it.
 func (s *Snapshotter) Purge(keep int) error {
@@ -32,7 +33,7 @@ func (s *Snapshotter) Purge(keep int) error {
 		}
 	}
 	for _, n := range names {
-		if strings.HasSuffix(n, snapExt+".tmp") {
+		if strings.HasSuffix(n, snapExt+".tmp") && !s.inProgress(n) {
 			doomed = append(doomed, n)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"io"
 	"path/filepath"
+	"sync"
 
 	"github.com/raftkv/raftkv/internal/vfs"
 	"github.com/raftkv/raftkv/raft"
@@ -15,15 +16,43 @@ import (
 const DefaultKeep = 5
 
 // Snapshotter saves and loads the snapshot files of one directory
-// (<data-dir>/member/snap). It holds no state beyond its arguments and is
-// safe to use from one goroutine at a time.
+// (<data-dir>/member/snap). A member saves its own snapshots in the
+// background while its loop saves the leader's and purges old files, so
+// Save and Purge may run at the same time: Purge leaves alone the
+// temporary file of a save still in progress.
 type Snapshotter struct {
 	fs  vfs.FS
 	dir string
+
+	mu     sync.Mutex
+	saving map[string]bool // temporary file names of saves in progress
 }
 
 // New returns a Snapshotter for dir; dir is created on the first Save.
-func New(fsys vfs.FS, dir string) *Snapshotter { return &Snapshotter{fs: fsys, dir: dir} }
+func New(fsys vfs.FS, dir string) *Snapshotter {
+	return &Snapshotter{fs: fsys, dir: dir, saving: map[string]bool{}}
+}
+
+// startSaving records that tmp is being written, until the returned
+// function is called.
+func (s *Snapshotter) startSaving(tmp string) (done func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.saving[filepath.Base(tmp)] = true
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.saving, filepath.Base(tmp))
+	}
+}
+
+// inProgress reports whether name is the temporary file of a save that
+// has not ended.
+func (s *Snapshotter) inProgress(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.saving[name]
+}
 
 // Dir returns the directory the snapshots live in.
 func (s *Snapshotter) Dir() string { return s.dir }
@@ -55,6 +84,7 @@ func (s *Snapshotter) Save(meta raft.SnapshotMeta, write func(io.Writer) error) 
 	if len(enc) > maxMeta {
 		return fmt.Errorf("metadata of %d bytes exceeds %d", len(enc), maxMeta)
 	}
+	defer s.startSaving(tmp)()
 	f, err := s.fs.Create(tmp)
 	if err != nil {
 		return err
