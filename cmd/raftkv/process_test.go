@@ -423,11 +423,18 @@ func TestProcess_WatchAcrossLeaderChangeSeesEveryEventOnce(t *testing.T) {
 		}
 	}
 	// The watcher talks to a follower that survives; writes go anywhere.
+	// It watches from the revision after the cluster's current one, so that
+	// a write made before the watch is set up on the member is still its
+	// to see (a watch from "now" may start after the first writes).
 	wcl := c.client(others...)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	events := wcl.Watch(ctx, "w/", client.WithPrefix())
 	cl := c.client()
+	rctx, rcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	start, err := cl.Get(rctx, "w/", client.WithPrefix())
+	rcancel()
+	require.NoError(t, err)
+	events := wcl.Watch(ctx, "w/", client.WithPrefix(), client.WithRev(start.Header.Revision+1))
 	var acked []string
 	put := func(i int) {
 		key := fmt.Sprintf("w/%04d", i)
@@ -464,7 +471,13 @@ func TestProcess_WatchAcrossLeaderChangeSeesEveryEventOnce(t *testing.T) {
 				seen[string(ev.Kv.Key)]++
 			}
 		case <-deadline:
-			t.Fatalf("saw %d of %d acknowledged writes", len(seen), len(acked))
+			var missing []string
+			for _, k := range acked {
+				if seen[k] == 0 {
+					missing = append(missing, k)
+				}
+			}
+			t.Fatalf("saw %d of %d acknowledged writes; missing %q", len(seen), len(acked), missing)
 		}
 	}
 	for k, n := range seen {
