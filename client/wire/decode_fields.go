@@ -13,21 +13,29 @@ func (it *objIter) bytes(num int, name string) []byte {
 		d.skipValue()
 		return nil
 	}
+	v, _ := d.base64Value(name)
+	return v
+}
+
+// base64Value reads one base64 string (etcd's JSON for protobuf bytes) as
+// the value of the field name; ok is false, and the error recorded, when
+// the value is not a string or not base64.
+func (d *decoder) base64Value(name string) (v []byte, ok bool) {
 	pos := d.pos
 	if d.data[pos] != '"' {
 		d.skipValue()
 		d.invalidValue(pos, "bytes", name)
-		return nil
+		return nil, false
 	}
 	s, ok := d.readString()
 	if !ok {
-		return nil
+		return nil, false
 	}
-	v, ok := decodeBase64(s)
-	if !ok {
+	if v, ok = decodeBase64(s); !ok {
 		d.invalidValue(pos, "bytes", name)
+		return nil, false
 	}
-	return v
+	return v, true
 }
 
 // decodeBase64 accepts what protojson accepts: the standard or the URL-safe
@@ -219,19 +227,8 @@ func (it *objIter) bytesList(num int, name string) [][]byte {
 	var out [][]byte
 	a := d.array()
 	for a.next() {
-		pos := d.pos
-		if d.data[pos] != '"' {
-			d.skipValue()
-			d.invalidValue(pos, "bytes", name)
-			return nil
-		}
-		s, ok := d.readString()
+		v, ok := d.base64Value(name)
 		if !ok {
-			return nil
-		}
-		v, ok := decodeBase64(s)
-		if !ok {
-			d.invalidValue(pos, "bytes", name)
 			return nil
 		}
 		if v == nil {
